@@ -1,0 +1,60 @@
+"""``POST /callback``: verify, record, enqueue, answer 200 (STYLE.md habit 2).
+
+LINE wants a 2xx within 2 seconds and redelivers on failure
+(Messaging API, "Receiving webhooks" and "Webhook redelivery"). So nothing
+slow happens here: the raw events are committed to ``webhook_events`` first,
+then their ids are enqueued. If Redis is down the events are still safe in
+Postgres and the sweeper enqueues them later; if Postgres is down we answer
+503 so that LINE redelivers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import psycopg
+import psycopg_pool
+from flask import Blueprint, abort, current_app, jsonify, request
+from linebot.v3.webhook import WebhookParser
+
+from pb import events
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+
+@bp.post("/callback")
+def callback():
+    state = current_app.extensions["siang"]
+    signature = request.headers.get("X-Line-Signature", "")
+    if not signature:
+        abort(400, "missing X-Line-Signature")
+    body = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, "body is not UTF-8")
+    parser: WebhookParser = state.parser
+    if not parser.signature_validator.validate(text, signature):
+        abort(400, "invalid signature")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        abort(400, "body is not JSON")
+    raw_events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(raw_events, list):
+        abort(400, "body has no events list")
+    if not raw_events:
+        return jsonify(status="ok", events=0)  # the console's verification call
+
+    try:
+        with state.pool.connection() as conn, conn.transaction():
+            new_ids = [i for i in (events.insert(conn, raw) for raw in raw_events) if i is not None]
+    except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+        log.error("webhook: database unavailable (%s); LINE will redeliver", type(exc).__name__)
+        return jsonify(status="unavailable"), 503
+
+    for event_id in new_ids:
+        state.enqueue_event(event_id)
+    return jsonify(status="ok", events=len(raw_events), new=len(new_ids))

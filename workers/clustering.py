@@ -1,0 +1,124 @@
+"""Cluster upkeep jobs: keywords and medoids, and the full recluster.
+
+Staff decisions outrank the model (DESIGN.md): a recluster keeps clusters
+that staff locked or renamed and every idea staff placed by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import psycopg
+
+from nlp import clustering as nc
+from nlp.keywords import cluster_keywords
+from pb import clusters, ideas
+
+log = logging.getLogger(__name__)
+
+
+def dirty_districts(conn: psycopg.Connection) -> list[tuple[int, str]]:
+    """(process id, district) pairs with clusters changed since their keywords were made."""
+    rows = conn.execute(
+        """SELECT DISTINCT process_id, district FROM clusters
+            WHERE size > 0 AND (keywords_at IS NULL OR keywords_at < updated_at)
+            ORDER BY 1, 2""").fetchall()
+    return [(int(p), d) for p, d in rows]
+
+
+def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int,
+                     district: str) -> int:
+    """c-TF-IDF keywords (pythainlp newmm tokens) and the medoid idea of each cluster.
+
+    ``mean`` (384,) float32 is the embedder's centring vector.
+    """
+    with conn.transaction():
+        members = clusters.member_texts(conn, process_id, district)
+        idea_ids, vectors = ideas.embeddings_for(conn, process_id, district=district)
+        row_of = {int(i): k for k, i in enumerate(idea_ids)}
+        keywords = cluster_keywords({cid: [t for _, t in rows] for cid, rows in members.items()})
+        for cluster_id, rows in members.items():
+            rows_in = [row_of[i] for i, _ in rows if i in row_of]
+            medoid = None
+            if rows_in:
+                centred = nc.centre(vectors[rows_in], mean)
+                medoid = int(idea_ids[rows_in[nc.medoid(centred)]])
+            clusters.set_keywords(conn, cluster_id, keywords.get(cluster_id, []), medoid)
+        conn.execute(
+            """UPDATE clusters SET keywords_at = now()
+                WHERE process_id = %s AND district = %s""", (process_id, district))
+    return len(members)
+
+
+def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, process_id: int, *,
+              min_cluster_size: int | None = None) -> dict:
+    """Regroup every district's ideas from their stored embeddings.
+
+    Kept as they are: clusters that are locked, renamed by staff, or hold an
+    idea staff placed by hand. Every other cluster is rebuilt from
+    ``nlp.clustering.recluster`` on centred vectors; ideas the algorithm
+    calls noise join the nearest cluster above the assignment threshold or
+    stand alone.
+
+    Args:
+        mean: (384,) float32 centring vector of the embedder.
+        threshold: online-assignment cosine for ideas called noise.
+
+    Returns:
+        {"districts": n, "ideas": n, "clusters": n, "kept": n}.
+    """
+    summary = {"districts": 0, "ideas": 0, "clusters": 0, "kept": 0}
+    with conn.transaction():
+        districts = [r[0] for r in conn.execute(
+            "SELECT DISTINCT district FROM ideas WHERE process_id = %s ORDER BY 1",
+            (process_id,)).fetchall()]
+    for district in districts:
+        with conn.transaction():
+            kept = _recluster_district(conn, mean, threshold, process_id, district,
+                                      min_cluster_size)
+        summary["districts"] += 1
+        summary["kept"] += kept
+        refresh_keywords(conn, mean, process_id, district)
+    with conn.transaction():
+        row = conn.execute(
+            """SELECT count(*), (SELECT count(*) FROM cluster_members m JOIN clusters c
+                                  ON c.id = m.cluster_id WHERE c.process_id = %s)
+                 FROM clusters WHERE process_id = %s AND size > 0""",
+            (process_id, process_id)).fetchone()
+    summary["clusters"], summary["ideas"] = int(row[0]), int(row[1])
+    return summary
+
+
+def _recluster_district(conn, mean: np.ndarray, threshold: float, process_id: int, district: str,
+                        min_cluster_size: int | None) -> int:
+    conn.execute("SELECT id FROM clusters WHERE process_id = %s AND district = %s FOR UPDATE",
+                 (process_id, district))
+    kept_ids = [int(r[0]) for r in conn.execute(
+        """SELECT c.id FROM clusters c
+            WHERE c.process_id = %s AND c.district = %s
+              AND (c.locked OR c.label IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM cluster_members m
+                               WHERE m.cluster_id = c.id AND m.assigned_by = 'staff'))""",
+        (process_id, district)).fetchall()]
+    conn.execute(
+        """DELETE FROM clusters WHERE process_id = %s AND district = %s AND NOT (id = ANY(%s))""",
+        (process_id, district, kept_ids))
+    idea_ids, vectors = ideas.embeddings_for(conn, process_id, district=district)
+    placed = {int(r[0]) for r in conn.execute(
+        "SELECT idea_id FROM cluster_members WHERE cluster_id = ANY(%s)", (kept_ids,)).fetchall()}
+    free = np.array([k for k, i in enumerate(idea_ids) if int(i) not in placed], dtype=np.int64)
+    if len(free) == 0:
+        return len(kept_ids)
+    centred = nc.centre(vectors[free], mean)
+    kwargs = {} if min_cluster_size is None else {"min_cluster_size": min_cluster_size}
+    labels = nc.recluster(centred, **kwargs) if len(free) > 1 else np.array([-1])
+    for label in sorted(set(labels.tolist()) - {-1}):
+        rows = np.flatnonzero(labels == label)
+        cluster_id = clusters.create(conn, process_id, district, centred[rows].mean(axis=0))
+        for r in rows:
+            clusters.add_member(conn, cluster_id, int(idea_ids[free[r]]), centred[r], None)
+    for r in np.flatnonzero(labels == -1):
+        clusters.assign(conn, int(idea_ids[free[r]]), process_id, district, centred[r],
+                        threshold)
+    return len(kept_ids)

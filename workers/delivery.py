@@ -1,0 +1,92 @@
+"""Sending outbox rows to LINE, once.
+
+Rules (Messaging API reference): a reply token is single use and valid for
+about one minute; push, multicast and broadcast accept ``X-Line-Retry-Key``
+and answer 409 when a request with that key was already accepted; 429 means
+the rate limit was hit. Our policy:
+
+* 2xx or 409 → sent.
+* 429, 5xx, timeout → back to pending with exponential back-off (same retry key).
+* a reply whose token expired (or was refused) → converted to a push with the
+  row's retry key. Exception: a reply retried by a sender that replaced a
+  crashed one, within the token's life, that LINE refuses as an invalid
+  token: the first call used the token, so the message was delivered.
+* other 4xx → failed, with LINE's message kept for staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pb import outbox
+from workers import runtime
+
+log = logging.getLogger(__name__)
+REPLY_TOKEN_LIFE_S = 50  # LINE: "about one minute"; leave a margin for the call itself
+MAX_BACKOFF_S = 300
+
+
+def backoff_s(attempts: int) -> float:
+    """Seconds to wait before attempt ``attempts + 1``: 2, 4, 8, … capped at 5 minutes."""
+    return float(min(2 ** max(attempts, 1), MAX_BACKOFF_S))
+
+
+def _line_user_id(conn, resident_id: int | None) -> str | None:
+    if resident_id is None:
+        return None
+    row = conn.execute("SELECT line_user_id FROM residents WHERE id = %s AND followed",
+                       (resident_id,)).fetchone()
+    return row[0] if row else None
+
+
+def deliver(outbox_id: int) -> str:
+    """Claim, send and record one outbox row; returns its new state (or "skipped")."""
+    rt = runtime.get()
+    conn = rt.connection()
+    with conn.transaction():
+        row = outbox.claim(conn, outbox_id)
+    if row is None:
+        return "skipped"
+    age_s = (dt.datetime.now(dt.timezone.utc) - row.created_at).total_seconds()
+    retry_key = str(row.retry_key)
+
+    if row.kind == "reply" and row.reply_token and age_s < REPLY_TOKEN_LIFE_S:
+        outcome = rt.line.reply(row.reply_token, row.messages)
+        if outcome.invalid_reply_token and row.attempts > 1:
+            with conn.transaction():
+                outbox.mark_sent(conn, row.id, None)
+            return "sent"
+        if not outcome.invalid_reply_token:
+            return _record(conn, row.id, row.attempts, outcome)
+    if row.kind == "reply":
+        with conn.transaction():
+            user_id = _line_user_id(conn, row.resident_id)
+            if user_id is None:
+                outbox.mark_failed(conn, row.id, "resident unfollowed or erased")
+                return "failed"
+            outbox.convert_to_push(conn, row.id, user_id)
+        outcome = rt.line.push(user_id, row.messages, retry_key)
+    elif row.kind == "push":
+        outcome = rt.line.push(row.recipients[0], row.messages, retry_key)
+    elif row.kind == "multicast":
+        outcome = rt.line.multicast(list(row.recipients), row.messages, retry_key)
+    else:
+        outcome = rt.line.broadcast(row.messages, retry_key)
+    return _record(conn, row.id, row.attempts, outcome)
+
+
+def _record(conn, outbox_id: int, attempts: int, outcome) -> str:
+    with conn.transaction():
+        if outcome.ok or outcome.already_accepted:
+            outbox.mark_sent(conn, outbox_id, outcome.request_id)
+            return "sent"
+        if outcome.retryable:
+            delay = backoff_s(attempts)
+            log.info("outbox %s: LINE answered %s, retrying in %.0f s", outbox_id,
+                     outcome.status, delay)
+            outbox.mark_retry(conn, outbox_id, delay, f"{outcome.status}: {outcome.error}")
+            return "pending"
+        log.warning("outbox %s failed: LINE answered %s", outbox_id, outcome.status)
+        outbox.mark_failed(conn, outbox_id, f"{outcome.status}: {outcome.error}")
+        return "failed"

@@ -1,0 +1,102 @@
+"""RQ jobs: module-level functions that take ids and are idempotent (STYLE.md habit 7).
+
+Running a job twice leaves the same state as running it once: events are
+claimed with a row lock and marked processed in the same transaction as
+their effects; ideas are keyed by their webhook event; outbox rows carry a
+retry key and a lease.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.handlers import dispatch
+from pb import events, outbox, residents
+from workers import delivery, runtime
+
+log = logging.getLogger(__name__)
+MAX_EVENT_ATTEMPTS = 5
+
+
+def _user_id(payload: dict) -> str | None:
+    source = payload.get("source")
+    user_id = source.get("userId") if isinstance(source, dict) else None
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
+def process_event(event_id: int) -> str:
+    """Handle one stored webhook event exactly once, then send its replies.
+
+    Returns:
+        "done", "skipped" (already processed or held by another worker) or
+        "gave-up" (failed ``MAX_EVENT_ATTEMPTS`` times; kept with its error).
+    """
+    rt = runtime.get()
+    conn = rt.connection()
+    outbox_ids: list[int] = []
+    with conn.transaction():
+        event = events.claim(conn, event_id)
+        if event is None:
+            return "skipped"
+        if event.attempts > MAX_EVENT_ATTEMPTS:
+            events.mark_processed(conn, event, error=f"gave up after {MAX_EVENT_ATTEMPTS} attempts: "
+                                                     f"{event.error or 'unknown error'}")
+            return "gave-up"
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        user_id = _user_id(payload)
+        resident = residents.get_for_update(conn, user_id) if user_id else None
+        ctx = Context(conn=conn, settings=rt.settings, event=payload,
+                      webhook_event_id=event.webhook_event_id, resident=resident,
+                      embed=rt.embed, assign_threshold=rt.assign_threshold,
+                      model_name=rt.embedder.name,
+                      profile_language=rt.line.profile_language)
+        dispatch(ctx)
+        reply_token = payload.get("replyToken")
+        if ctx.replies and isinstance(reply_token, str) and ctx.resident is not None:
+            for start in range(0, len(ctx.replies), 5):
+                kind = "reply" if start == 0 else "push"
+                outbox_ids.append(outbox.add(
+                    conn, kind=kind, messages=ctx.replies[start:start + 5],
+                    resident_id=ctx.resident.id,
+                    reply_token=reply_token if kind == "reply" else None,
+                    recipients=[] if kind == "reply" else [user_id or ""],
+                    webhook_event_id=event.webhook_event_id))
+        events.mark_processed(conn, event)
+    for outbox_id in outbox_ids:
+        delivery.deliver(outbox_id)
+    return "done"
+
+
+def record_event_failure(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ on_failure callback: keep the error on the event row (no personal data)."""
+    event_id = job.args[0] if job.args else None
+    if event_id is None:
+        return
+    conn = runtime.get().connection()
+    if conn.info.transaction_status != 0:  # a failed transaction is still open
+        conn.rollback()
+    with conn.transaction():
+        events.record_failure(conn, int(event_id), f"{exc_type.__name__}: {exc_value}"[:500])
+
+
+def deliver_outbox(outbox_id: int) -> str:
+    """Send one outbox row (after a back-off, or after a sender died mid-call)."""
+    return delivery.deliver(outbox_id)
+
+
+def refresh_keywords(process_id: int, district: str) -> int:
+    """Recompute c-TF-IDF keywords and medoids of a district's clusters; returns clusters updated."""
+    from workers.clustering import refresh_keywords as refresh
+
+    rt = runtime.get()
+    return refresh(rt.connection(), rt.mean, process_id, district)
+
+
+def recluster(process_id: int) -> dict:
+    """Full recluster of a process (keeps staff decisions); returns a summary."""
+    from workers.clustering import recluster as run
+
+    rt = runtime.get()
+    return run(rt.connection(), rt.mean, rt.assign_threshold, process_id)
+

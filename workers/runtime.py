@@ -1,0 +1,97 @@
+"""What a worker process holds for its lifetime: settings, the model, a connection.
+
+``init()`` is called once by the worker entry point (or a test) before any
+job runs; jobs take ids and reach the runtime through ``get()``. Nothing
+here happens at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import psycopg
+import redis
+from rq import Queue
+
+from bot.app import make_queue
+from bot.line import LineClient
+from bot.settings import Settings
+from nlp.embedder import Embedder
+
+
+@dataclasses.dataclass
+class Runtime:
+    settings: Settings
+    embedder: Embedder
+    mean: np.ndarray            # (384,) float32: corpus mean subtracted before cosine
+    assign_threshold: float     # cosine in centred space to join a cluster
+    line: LineClient
+    redis: redis.Redis
+    queue: Queue
+    _local: threading.local = dataclasses.field(default_factory=threading.local)
+    _conns: list[psycopg.Connection] = dataclasses.field(default_factory=list)
+
+    def connection(self) -> psycopg.Connection:
+        """This thread's connection (reopened if the server dropped it)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = psycopg.connect(self.settings.database_url, connect_timeout=5)
+            self._local.conn = conn
+            self._conns.append(conn)
+        return conn
+
+    def embed(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One idea → (unit vector (384,) float32, centred unit vector (384,) float32)."""
+        from nlp.clustering import centre
+
+        raw = self.embedder.encode([text])[0].astype(np.float32)
+        return raw, centre(raw[None, :], self.mean)[0].astype(np.float32)
+
+    def close(self) -> None:
+        for conn in self._conns:
+            conn.close()
+        self.line.close()
+
+
+_runtime: Runtime | None = None
+
+
+def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
+    """Load the embedder once and open the queue; returns the process runtime."""
+    global _runtime
+    from nlp import clustering
+    from nlp.embedder import load_embedder
+
+    if embedder is None:
+        embedder = load_embedder(settings.embedder, settings.data_dir)
+    connection, queue = make_queue(settings.redis_url)
+    _runtime = Runtime(
+        settings=settings,
+        embedder=embedder,
+        mean=clustering.mean_for(embedder.name),
+        assign_threshold=clustering.default_threshold(embedder.name),
+        line=LineClient(settings),
+        redis=connection,
+        queue=queue,
+    )
+    return _runtime
+
+
+def get() -> Runtime:
+    """The runtime set by ``init``.
+
+    Raises:
+        RuntimeError: ``init`` was not called in this process.
+    """
+    if _runtime is None:
+        raise RuntimeError("workers.runtime.init(settings) must run before jobs")
+    return _runtime
+
+
+def reset() -> None:
+    global _runtime
+    if _runtime is not None:
+        _runtime.close()
+    _runtime = None

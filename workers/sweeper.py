@@ -1,0 +1,74 @@
+"""The sweeper: Postgres is the truth, Redis only a queue.
+
+Every few seconds it re-enqueues what Postgres says is unfinished: webhook
+events not processed ``sweep_after_s`` after arrival (a worker died, Redis
+was flushed, the enqueue failed), outbox rows due for (re)sending, and
+districts whose cluster keywords are stale. Jobs are idempotent, so an
+extra enqueue costs a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from bot.app import event_job_id
+from pb import events, outbox
+from workers import clustering, runtime
+
+log = logging.getLogger(__name__)
+INTERVAL_S = 5.0
+
+
+def _queued(rt: runtime.Runtime, job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=rt.redis).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
+                      JobStatus.SCHEDULED)
+
+
+def _enqueue(rt: runtime.Runtime, func: str, *args, job_id: str) -> bool:
+    if _queued(rt, job_id):
+        return False
+    rt.queue.enqueue(func, *args, job_id=job_id, result_ttl=60, failure_ttl=86400)
+    return True
+
+
+def sweep_once() -> dict[str, int]:
+    """One pass; returns how many jobs of each kind it enqueued."""
+    rt = runtime.get()
+    conn = rt.connection()
+    with conn.transaction():
+        event_ids = events.pending_ids(conn, rt.settings.sweep_after_s)
+        outbox_ids = outbox.due_ids(conn)
+        stale = clustering.dirty_districts(conn)
+    counts = {"events": 0, "outbox": 0, "keywords": 0}
+    for event_id in event_ids:
+        counts["events"] += _enqueue(rt, "workers.jobs.process_event", event_id,
+                                     job_id=event_job_id(event_id))
+    for outbox_id in outbox_ids:
+        counts["outbox"] += _enqueue(rt, "workers.jobs.deliver_outbox", outbox_id,
+                                     job_id=f"outbox-{outbox_id}")
+    for process_id, district in stale:
+        counts["keywords"] += _enqueue(rt, "workers.jobs.refresh_keywords", process_id, district,
+                                       job_id=f"keywords-{process_id}-{district.encode().hex()}")
+    if any(counts.values()):
+        log.info("sweeper enqueued %s", counts)
+    return counts
+
+
+def run_forever(stop: threading.Event, interval_s: float = INTERVAL_S) -> None:
+    """Sweep until ``stop`` is set; Redis or Postgres outages are logged and waited out."""
+    import psycopg
+
+    while not stop.wait(interval_s):
+        try:
+            sweep_once()
+        except (redis.RedisError, psycopg.OperationalError) as exc:
+            log.warning("sweeper: %s; will try again", type(exc).__name__)
