@@ -58,7 +58,9 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
     Returns:
         (server handle, libpq URI over a unix socket in ``data_dir/pg``).
     """
-    import pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
+        import pgserver
 
     pg_dir = data_dir / "pg"
     pg_dir.mkdir(parents=True, exist_ok=True)

@@ -45,23 +45,35 @@ def _serve(app) -> tuple[str, object]:
 
 
 @pytest.fixture(scope="session")
-def services():
-    """Embedded (or given) PostgreSQL and Redis; a fresh test database each session."""
-    from siang.services import start_embedded
+def services(tmp_path_factory):
+    """PostgreSQL (embedded and shared, or given) with a database of this session's own,
+    and a Redis of this session's own: parallel test runs never see each other's data.
+    """
+    from siang.services import start_postgres, start_redis
 
-    base = Settings(channel_secret=SECRET, channel_access_token=TOKEN, data_dir=DATA_DIR,
-                    database_url=os.environ.get("TEST_DATABASE_URL", ""),
-                    redis_url=os.environ.get("TEST_REDIS_URL", ""))
-    started = start_embedded(base)
-    admin_url = started.settings.database_url
+    admin_url = os.environ.get("TEST_DATABASE_URL", "")
+    pg_server = None
+    if not admin_url:
+        pg_server, admin_url = start_postgres(DATA_DIR)
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    redis_handle = None
+    if not redis_url:
+        redis_handle, redis_url = start_redis(tmp_path_factory.mktemp("redis"))
+    test_db = f"siang_test_{os.getpid()}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {TEST_DB}")
-    test_url = psycopg.conninfo.make_conninfo(admin_url, dbname=TEST_DB)
+        conn.execute(f"DROP DATABASE IF EXISTS {test_db} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {test_db}")
+    test_url = psycopg.conninfo.make_conninfo(admin_url, dbname=test_db)
     with pbdb.connection(test_url) as conn:
         pbdb.upgrade(conn)
-    yield started.settings.replace(database_url=test_url)
-    started.stop()
+    yield Settings(channel_secret=SECRET, channel_access_token=TOKEN, data_dir=DATA_DIR,
+                   database_url=test_url, redis_url=redis_url)
+    from siang.services import EmbeddedServices
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {test_db} WITH (FORCE)")
+    # The embedded PostgreSQL is shared by concurrent local runs; CI stops it.
+    EmbeddedServices(None, pg_server if os.environ.get("CI") else None, redis_handle).stop()
 
 
 @pytest.fixture(scope="session")
