@@ -165,6 +165,26 @@ def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim
     sys.exit(run_demo(options))
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.option("--rates", default="", help="webhook: comma-separated events/s, e.g. 50,100,200.")
+@click.option("--seconds", type=float, default=None, help="Duration of each step, seconds.")
+@click.option("--recipients", type=int, default=None, help="broadcast: audience size.")
+@click.option("--ideas", type=int, default=None, help="e2e/similar: ideas in the database.")
+def bench(name: str, rates: str, seconds: float | None, recipients: int | None,
+          ideas: int | None) -> None:
+    """Run benchmark NAME; prints a table and ends with one JSON line of figures."""
+    import importlib
+
+    from siang.bench import BENCHES
+
+    if name not in BENCHES:
+        raise click.ClickException(f"unknown bench {name!r}; one of: {', '.join(sorted(BENCHES))}")
+    options = {"rates": [int(r) for r in rates.split(",") if r] or None, "seconds": seconds,
+               "recipients": recipients, "ideas": ideas}
+    importlib.import_module(BENCHES[name]).run(options)
+
+
 @main.group()
 def pb() -> None:
     """Participatory budgeting: tallies and pabulib files."""
@@ -180,6 +200,64 @@ def pb_tally(pb_file: Path, rule: str) -> None:
 
     result = tally_file(pb_file, rule)
     click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts for the admin (admin, officer, viewer)."""
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@staff.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="Display name (default: username).")
+@click.option("--role", type=click.Choice(["admin", "officer", "viewer"]), required=True)
+@click.option("--district", "assigned", multiple=True,
+              help="Thai district name an officer (or a scoped viewer) works in; repeat.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def staff_create(username: str, display_name: str, role: str, assigned: tuple[str, ...],
+                 password_stdin: bool) -> None:
+    """Create a staff account (password asked twice, at least 12 characters)."""
+    from pb import db as pbdb
+    from pb import staff as staff_rows
+
+    if role == "officer" and not assigned:
+        raise click.ClickException("a district officer needs at least one --district")
+    password = _new_password(password_stdin)
+    settings = _with_services(_settings()).settings
+    try:
+        with pbdb.connection(settings.database_url) as conn, conn.transaction():
+            staff_id = staff_rows.create(conn, username=username, display_name=display_name,
+                                         password=password, role=role, assigned=list(assigned))
+    except staff_rows.StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created staff #{staff_id} {username.strip().lower()} ({role})")
+
+
+@staff.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def staff_set_password(username: str, password_stdin: bool) -> None:
+    """Set a staff member's password (their other sessions end)."""
+    from pb import db as pbdb
+    from pb import staff as staff_rows
+
+    password = _new_password(password_stdin)
+    settings = _with_services(_settings()).settings
+    try:
+        with pbdb.connection(settings.database_url) as conn, conn.transaction():
+            found = staff_rows.get_by_username(conn, username)
+            if found is None:
+                raise click.ClickException(f"no staff member {username!r}")
+            staff_rows.set_password(conn, found.id, password)
+    except staff_rows.StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password set for {found.username}")
 
 
 if __name__ == "__main__":

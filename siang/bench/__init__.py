@@ -1,0 +1,11 @@
+"""Benchmarks: ``siang bench NAME``. Each prints a table and ends with one JSON line.
+
+The table below is the registry (explicit, no discovery): name → module
+with a ``run(options: dict) -> dict`` function returning the figures.
+"""
+
+from __future__ import annotations
+
+BENCHES: dict[str, str] = {
+    "webhook": "siang.bench.webhook",
+}
