@@ -2,8 +2,9 @@
 
 Every few seconds it re-enqueues what Postgres says is unfinished: webhook
 events not processed ``sweep_after_s`` after arrival (a worker died, Redis
-was flushed, the enqueue failed), outbox rows due for (re)sending, and
-districts whose cluster keywords are stale. Jobs are idempotent, so an
+was flushed, the enqueue failed), outbox rows due for (re)sending,
+districts whose cluster keywords are stale, and voting rounds due to be
+announced, closed and tallied, or whose voters await the result. Jobs are idempotent, so an
 extra enqueue costs a no-op.
 """
 
@@ -18,19 +19,20 @@ from rq.job import Job, JobStatus
 
 from bot.app import event_job_id
 from pb import events, outbox
-from workers import clustering, runtime
+from workers import clustering, runtime, voting
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 5.0
 
 
 def _queued(rt: runtime.Runtime, job_id: str) -> bool:
+    """True when the job waits in the queue. A STARTED job is not trusted: its worker
+    may have been killed, and a second run of an idempotent job is a no-op."""
     try:
         status = Job.fetch(job_id, connection=rt.redis).get_status()
     except NoSuchJobError:
         return False
-    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
-                      JobStatus.SCHEDULED)
+    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def _enqueue(rt: runtime.Runtime, func: str, *args, job_id: str) -> bool:
@@ -46,18 +48,27 @@ def sweep_once() -> dict[str, int]:
     conn = rt.connection()
     with conn.transaction():
         event_ids = events.pending_ids(conn, rt.settings.sweep_after_s)
-        outbox_ids = outbox.due_ids(conn)
+        due_rows = outbox.due(conn)
         stale = clustering.dirty_districts(conn)
-    counts = {"events": 0, "outbox": 0, "keywords": 0}
+        voting_jobs = voting.due_jobs(conn)
+    counts = {"events": 0, "outbox": 0, "keywords": 0, "voting": 0}
     for event_id in event_ids:
         counts["events"] += _enqueue(rt, "workers.jobs.process_event", event_id,
                                      job_id=event_job_id(event_id))
-    for outbox_id in outbox_ids:
+    for outbox_id, attempts in due_rows:
+        # A retry's job is named after the attempts made: the job of a sender
+        # killed mid-call stays "started" in Redis and must not block it.
+        job_id = f"outbox-{outbox_id}" if attempts == 0 else f"outbox-{outbox_id}-{attempts}"
         counts["outbox"] += _enqueue(rt, "workers.jobs.deliver_outbox", outbox_id,
-                                     job_id=f"outbox-{outbox_id}")
+                                     job_id=job_id)
     for process_id, district in stale:
         counts["keywords"] += _enqueue(rt, "workers.jobs.refresh_keywords", process_id, district,
                                        job_id=f"keywords-{process_id}-{district.encode().hex()}")
+    for func, round_id, job_id in voting_jobs:     # open notices, closes + tallies, results
+        if not _queued(rt, job_id):
+            rt.queue.enqueue(func, round_id, job_id=job_id, job_timeout=voting.TALLY_TIMEOUT_S,
+                             result_ttl=60, failure_ttl=86400)
+            counts["voting"] += 1
     if any(counts.values()):
         log.info("sweeper enqueued %s", counts)
     return counts

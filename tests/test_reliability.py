@@ -1,0 +1,199 @@
+"""Siang keeps its promises when LINE redelivers, Redis forgets and workers die (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from tests.test_webhook import post, sign, text_event
+from workers import sweeper
+
+IDEAS = [
+    "ถนนหน้าซอยประชาอุทิศ 45 เป็นหลุมเป็นบ่อ",
+    "ไฟส่องสว่างในซอยเจริญกรุง 30 ดับหลายดวง",
+    "ขยะล้นถังหน้าตลาดไม่มีคนเก็บมาสามวัน",
+    "น้ำท่วมขังหน้าโรงเรียนทุกครั้งที่ฝนตก",
+    "ทางเท้าหน้าสถานีรถไฟฟ้าแตกร้าว เดินลำบาก",
+    "อยากให้มีสวนสาธารณะเล็ก ๆ ในชุมชน",
+]
+
+
+def _sweep_now(runtime, monkeypatch):
+    monkeypatch.setattr(runtime, "settings", runtime.settings.replace(sweep_after_s=0))
+    return sweeper.sweep_once()
+
+
+def test_every_event_three_times_out_of_order_is_handled_once(chat, sim, work, db, redis):
+    residents = [chat.onboarded("บางรัก"), chat.onboarded("ทุ่งครุ")]
+    replies_before = {r.user_id: len(sim.messages(r.user_id)) for r in residents}
+    sent = []
+    for k, text in enumerate(IDEAS):  # delivered, not yet processed
+        resident = residents[k % 2]
+        sent.append((resident, sim.say(resident.user_id, text)["event"]["webhookEventId"]))
+    copies = [event_id for _, event_id in sent] * 2
+    random.Random(7).shuffle(copies)
+    for event_id in copies:  # two more deliveries each, shuffled, marked as redelivery
+        assert sim.redeliver(event_id)["status"] == 200
+    work()
+    assert db.execute("SELECT count(*) FROM ideas").fetchone()[0] == len(IDEAS)
+    assert db.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NULL"
+                      ).fetchone()[0] == 0
+    per_event = db.execute(
+        """SELECT count(*) FROM outbox WHERE webhook_event_id = ANY(%s) GROUP BY webhook_event_id""",
+        ([e for _, e in sent],)).fetchall()
+    assert per_event == [(1,)] * len(IDEAS)
+    for resident in residents:
+        new = sim.messages(resident.user_id)[replies_before[resident.user_id]:]
+        assert len(new) == len(IDEAS) // 2  # one reply per idea
+
+
+def test_redis_flushed_mid_stream_the_sweeper_recovers_everything(chat, sim, work, db, redis,
+                                                                  runtime, monkeypatch):
+    alice = chat.onboarded()
+    for text in IDEAS:
+        sim.say(alice.user_id, text)
+    redis.flushall()  # Redis restarted empty: every queued job is gone
+    work()
+    assert db.execute("SELECT count(*) FROM ideas").fetchone()[0] == 0
+    counts = _sweep_now(runtime, monkeypatch)
+    assert counts["events"] == len(IDEAS)
+    work()
+    assert db.execute("SELECT count(*) FROM ideas").fetchone()[0] == len(IDEAS)
+    assert db.execute("SELECT count(*) FROM outbox WHERE state <> 'sent'").fetchone()[0] == 0
+
+
+def test_outbox_row_left_mid_send_is_resent_with_its_retry_key(chat, sim, work, db, runtime,
+                                                               monkeypatch):
+    """A sender killed between the LINE call and recording it: the next one gets 409, not a twin."""
+    from workers import delivery
+
+    alice = chat.onboarded()
+    conn = runtime.connection()
+    with conn.transaction():
+        user = conn.execute("SELECT id FROM residents WHERE line_user_id = %s",
+                            (alice.user_id,)).fetchone()[0]
+        from pb import outbox
+        row_id = outbox.add(conn, kind="push", resident_id=user, recipients=[alice.user_id],
+                            messages=[{"type": "text", "text": "ทดสอบ"}])
+    before = len(sim.messages(alice.user_id))
+    assert delivery.deliver(row_id) == "sent"
+    with conn.transaction():  # pretend the process died before recording "sent"
+        conn.execute("UPDATE outbox SET state = 'sending', lease_until = now() - interval '1 s' "
+                     "WHERE id = %s", (row_id,))
+    assert delivery.deliver(row_id) == "sent"
+    assert len(sim.messages(alice.user_id)) == before + 1
+    statuses = [c["status"] for c in sim.calls() if c["path"] == "/v2/bot/message/push"]
+    assert statuses[-2:] == [200, 409]
+
+
+@pytest.mark.slow
+def test_worker_killed_with_sigkill_mid_stream_loses_nothing(stack, chat, sim, db, runtime,
+                                                             monkeypatch, work):
+    settings = stack["settings"]
+    residents = [chat.onboarded() for _ in range(8)]  # 5 ideas each: under the rate limit
+    n = 40
+    seen = {r.user_id: sim.messages(r.user_id)[-1]["seq"] for r in residents}
+    first_idea_event = db.execute("SELECT coalesce(max(id), 0) FROM webhook_events").fetchone()[0]
+    db.commit()
+    for k in range(n):
+        sim.say(residents[k % 8].user_id, f"{IDEAS[k % len(IDEAS)]} จุดที่ {k}")
+    env = {**os.environ, **settings.as_env(), "SIANG_EMBEDDER": "fake"}
+    worker = subprocess.Popen([sys.executable, "-m", "siang.cli", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done = db.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NOT NULL "
+                          "AND id > %s", (first_idea_event,)).fetchone()[0]
+        db.commit()
+        if done >= 5:
+            break
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    done_at_kill = db.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NOT NULL"
+                              " AND id > %s", (first_idea_event,)).fetchone()[0]
+    db.commit()
+    assert done_at_kill < n, "the worker finished before it was killed; nothing was tested"
+    db.execute("UPDATE outbox SET lease_until = now() - interval '1 s' WHERE state = 'sending'")
+    db.commit()
+    for _ in range(20):  # the sweeper runs every few seconds in production
+        _sweep_now(runtime, monkeypatch)
+        work()
+        pending = db.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NULL"
+                             ).fetchone()[0]
+        db.commit()
+        if not pending:  # PostgreSQL may take a moment to drop the killed worker's locks
+            break
+        time.sleep(0.2)
+    assert db.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NULL"
+                      ).fetchone()[0] == 0
+    # One bot turn per idea event, all delivered, none twice.
+    turns = db.execute(
+        """SELECT e.webhook_event_id, count(o.id), sum(jsonb_array_length(o.messages)),
+                  bool_and(o.state = 'sent')
+             FROM webhook_events e JOIN outbox o ON o.webhook_event_id = e.webhook_event_id
+            WHERE e.id > %s GROUP BY e.webhook_event_id""", (first_idea_event,)).fetchall()
+    assert len(turns) == n
+    assert all(rows == 1 and sent for _, rows, _, sent in turns)
+    delivered = sum(len(sim.messages(r.user_id, since=seen[r.user_id])) for r in residents)
+    assert delivered == sum(messages for _, _, messages, _ in turns)
+
+
+@pytest.mark.slow
+def test_postgres_down_webhook_answers_503_then_recovers(tmp_path, services):
+    """A real outage: a PostgreSQL of this test's own is stopped and started again."""
+    from pgserver._commands import pg_ctl
+
+    from bot.app import create_app
+    from pb import db as pbdb
+    from siang.services import start_postgres
+
+    server, url = start_postgres(tmp_path)
+    try:
+        with pbdb.connection(url) as conn:
+            pbdb.upgrade(conn)
+        settings = services.replace(database_url=url, embedder="fake")
+        app = create_app(settings)
+        client = app.test_client()
+        assert post(client, {"events": [text_event("01OUTAGE000000000000000001")]}).status_code == 200
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user)
+        response = post(client, {"events": [text_event("01OUTAGE000000000000000002")]})
+        assert response.status_code == 503
+        server.ensure_postgres_running()
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            status = post(client, {"events": [text_event("01OUTAGE000000000000000002",
+                                                          redelivery=True)]}).status_code
+            time.sleep(0.2)
+        assert status == 200
+        with psycopg.connect(url) as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT webhook_event_id FROM webhook_events ORDER BY id").fetchall()]
+        assert ids == ["01OUTAGE000000000000000001", "01OUTAGE000000000000000002"]
+        app.extensions["siang"].pool.close()
+    finally:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def test_no_user_ids_idea_text_or_tokens_in_logs(chat, sim, caplog):
+    caplog.set_level(logging.DEBUG)
+    alice = chat.onboarded("บางรัก")
+    secret_idea = "ขอให้ซ่อมไฟถนนหน้าบ้านเลขที่ 99 ซอยลับเฉพาะ"
+    alice.say(secret_idea)
+    alice.say("ไอเดียที่สองเกี่ยวกับทางเท้าพัง")
+    ours = ("bot", "workers", "pb", "admin", "siang", "nlp", "rq")
+    leaked = [r.getMessage() for r in caplog.records
+              if r.name.split(".")[0] in ours and (
+                  alice.user_id in r.getMessage() or "ซอยลับเฉพาะ" in r.getMessage()
+                  or "test-channel-access-token" in r.getMessage())]
+    assert leaked == []
