@@ -72,11 +72,11 @@ def create_app(settings: Settings) -> Flask:
     app.extensions["siang"] = AppState(settings, pool, connection, queue,
                                        WebhookParser(settings.channel_secret))
 
-    from admin.views import bp as admin_bp
+    import admin
     from bot.webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
-    app.register_blueprint(admin_bp)
+    admin.init_app(app)
 
     @app.get("/healthz")
     def healthz():

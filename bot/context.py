@@ -28,6 +28,9 @@ class Context:
         assign_threshold: cosine (centred space) above which an idea joins a cluster.
         model_name: the embedder's name, stored with each embedding.
         profile_language: asks LINE for a user's language ("th", "en", None).
+        mean: the embedder's centring vector (384,) float32 (similar-idea search).
+        show_loading: starts LINE's loading animation for a user id (before slow work).
+        message_content: (message id, max bytes) → ``bot.line.MessageContent`` (photos).
         replies: messages to send back through the reply token, in order.
     """
 
@@ -40,6 +43,9 @@ class Context:
     assign_threshold: float
     model_name: str = "unknown"
     profile_language: Callable[[str], str | None] = lambda user_id: None
+    mean: np.ndarray | None = None
+    show_loading: Callable[[str], Any] = lambda user_id: None
+    message_content: Callable[[str, int], Any] | None = None
     replies: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 from linebot.v3.messaging import (
@@ -63,6 +65,31 @@ class LineOutcome:
         return self.status == 400 and "reply token" in (self.error or "").lower()
 
 
+@dataclasses.dataclass(frozen=True)
+class MessageContent:
+    """Bytes a user sent (an image), fetched from LINE's content endpoint.
+
+    Attributes:
+        status: HTTP status (0 for a timeout or connection error).
+        data: the bytes (empty unless ``ok``).
+        content_type: the ``Content-Type`` LINE gave, without parameters.
+        error: why it failed: LINE's message, "too-large", or a network error.
+    """
+
+    status: int
+    data: bytes = b""
+    content_type: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
+
+    @property
+    def too_large(self) -> bool:
+        return self.error == "too-large"
+
+
 def _outcome_of(exc: ApiException) -> LineOutcome:
     headers = exc.headers or {}
     request_id = headers.get("x-line-accepted-request-id") or headers.get("x-line-request-id")
@@ -82,6 +109,8 @@ class LineClient:
 
     def __init__(self, settings: Settings):
         self._timeout = settings.line_timeout_s
+        self._token = settings.channel_access_token
+        self._data_host = settings.line_data_api_base.rstrip("/")
         config = Configuration(host=settings.line_api_base,
                                access_token=settings.channel_access_token)
         data_config = Configuration(host=settings.line_data_api_base,
@@ -131,6 +160,50 @@ class LineClient:
         """LINE's loading animation in a one-to-one chat (5–60 s, steps of 5)."""
         request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
         return self._call(self.api.show_loading_animation_with_http_info, request)
+
+    def message_content(self, message_id: str, max_bytes: int) -> MessageContent:
+        """Fetch what a user sent (``GET /v2/bot/message/{id}/content`` on the data host).
+
+        The body is streamed and the download stops past ``max_bytes`` (and
+        is refused at once when ``Content-Length`` says so), so an oversized
+        upload never fills memory. Each read has the client's timeout and the
+        whole download must finish within twice that.
+        """
+        url = f"{self._data_host}/v2/bot/message/{quote(message_id, safe='')}/content"
+        deadline = time.monotonic() + 2 * self._timeout
+        try:
+            response = self._data_client.request(
+                "GET", url, headers={"Authorization": f"Bearer {self._token}"},
+                _preload_content=False, _request_timeout=self._timeout)
+        except ApiException as exc:
+            outcome = _outcome_of(exc)
+            return MessageContent(outcome.status, error=outcome.error or "error")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return MessageContent(0, error=f"network: {type(exc).__name__}")
+        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        chunks: list[bytes] = []
+        complete = False
+        try:
+            if int(response.headers.get("Content-Length") or 0) > max_bytes:
+                return MessageContent(response.status, content_type=content_type, error="too-large")
+            size = 0
+            while chunk := response.read(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    return MessageContent(response.status, content_type=content_type,
+                                          error="too-large")
+                if time.monotonic() > deadline:
+                    return MessageContent(0, error="network: download too slow")
+                chunks.append(chunk)
+            complete = True
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            return MessageContent(0, error=f"network: {type(exc).__name__}")
+        finally:
+            if complete:
+                response.release_conn()
+            else:  # a half-read body must not go back to the pool
+                response.close()
+        return MessageContent(response.status, b"".join(chunks), content_type)
 
     def profile_language(self, user_id: str) -> str | None:
         """The resident's LINE language (e.g. "th", "en"), or None if LINE doesn't say."""

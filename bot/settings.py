@@ -73,6 +73,8 @@ class Settings:
             SettingsError: a required variable is missing or not a number.
         """
         env = os.environ if env is None else env
+        # With slots=True, ``cls.field`` is a slot descriptor, not the default value.
+        default = {f.name: f.default for f in dataclasses.fields(cls)}
         secret = env.get("LINE_CHANNEL_SECRET", "")
         token = env.get("LINE_CHANNEL_ACCESS_TOKEN", "")
         if not secret or not token:
@@ -86,9 +88,9 @@ class Settings:
         return cls(
             channel_secret=secret,
             channel_access_token=token,
-            line_api_base=env.get("LINE_API_BASE", cls.line_api_base).rstrip("/"),
+            line_api_base=env.get("LINE_API_BASE", default["line_api_base"]).rstrip("/"),
             line_data_api_base=env.get(
-                "LINE_DATA_API_BASE", env.get("LINE_API_BASE", cls.line_data_api_base)
+                "LINE_DATA_API_BASE", env.get("LINE_API_BASE", default["line_data_api_base"])
             ).rstrip("/"),
             database_url=env.get("DATABASE_URL", ""),
             redis_url=env.get("REDIS_URL", ""),
@@ -96,10 +98,10 @@ class Settings:
             admin_password=env.get("SIANG_ADMIN_PASSWORD", ""),
             secret_key=env.get("SIANG_SECRET_KEY", ""),
             embedder=embedder,
-            webhook_max_bytes=_int(env, "SIANG_WEBHOOK_MAX_BYTES", cls.webhook_max_bytes),
+            webhook_max_bytes=_int(env, "SIANG_WEBHOOK_MAX_BYTES", default["webhook_max_bytes"]),
             line_timeout_s=float(_int(env, "SIANG_LINE_TIMEOUT_MS", 5000)) / 1000,
-            sweep_after_s=_int(env, "SIANG_SWEEP_AFTER_S", cls.sweep_after_s),
-            public_base_url=env.get("SIANG_PUBLIC_URL", cls.public_base_url).rstrip("/"),
+            sweep_after_s=_int(env, "SIANG_SWEEP_AFTER_S", default["sweep_after_s"]),
+            public_base_url=env.get("SIANG_PUBLIC_URL", default["public_base_url"]).rstrip("/"),
         )
 
     def replace(self, **changes: object) -> "Settings":

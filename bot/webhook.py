@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 
+def _reject_constant(name: str) -> None:
+    """NaN and Infinity are not JSON (RFC 8259) and PostgreSQL's jsonb refuses them."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
 @bp.post("/callback")
 def callback():
     state = current_app.extensions["siang"]
@@ -39,7 +44,7 @@ def callback():
     if not parser.signature_validator.validate(text, signature):
         abort(400, "invalid signature")
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_reject_constant)
     except ValueError:
         abort(400, "body is not JSON")
     raw_events = payload.get("events") if isinstance(payload, dict) else None

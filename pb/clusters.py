@@ -84,8 +84,11 @@ def add_member(conn: psycopg.Connection, cluster_id: int, idea_id: int, vector: 
         as_array(old) + (vector - as_array(old)) / (size + 1))
     conn.execute(
         """UPDATE clusters SET centroid = %s, size = size + 1, updated_at = now(),
-                  version = version + 1 WHERE id = %s""",
-        (centroid.astype(np.float32), cluster_id),
+                  version = version + 1,
+                  last_idea_at = greatest(last_idea_at,
+                                          (SELECT created_at FROM ideas WHERE id = %s))
+            WHERE id = %s""",
+        (centroid.astype(np.float32), idea_id, cluster_id),
     )
     return True
 
@@ -102,6 +105,13 @@ def set_keywords(conn: psycopg.Connection, cluster_id: int, keywords: list[str],
                  medoid_idea_id: int | None) -> None:
     conn.execute("UPDATE clusters SET keywords = %s, medoid_idea_id = %s WHERE id = %s",
                  (keywords, medoid_idea_id, cluster_id))
+
+
+def set_centroid(conn: psycopg.Connection, cluster_id: int, centroid: np.ndarray) -> None:
+    """Replace a centroid (384 float32, mean of the members' centred unit vectors)."""
+    register_vector(conn)
+    conn.execute("UPDATE clusters SET centroid = %s WHERE id = %s",
+                 (np.asarray(centroid, dtype=np.float32), cluster_id))
 
 
 def member_texts(conn: psycopg.Connection, process_id: int, district: str | None = None

@@ -95,3 +95,275 @@ def count(conn: psycopg.Connection, *, embedded: bool = False) -> int:
            if embedded else "SELECT count(*) FROM ideas")
     row = conn.execute(sql).fetchone()
     return int(row[0]) if row else 0
+
+
+# --- the resident's side (issue 4): similar ideas, own ideas, edits ----------
+
+#: Statuses a resident may still edit or withdraw (while the process collects ideas).
+EDITABLE_STATUSES = ("active", "flagged")
+
+
+@dataclass
+class SimilarIdea:
+    """An active idea near a new one; ``similarity`` is a cosine in centred space."""
+
+    id: int
+    text: str
+    cluster_id: int | None
+    similarity: float
+
+
+def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: str,
+                        model: str, raw: np.ndarray, mean: np.ndarray, limit: int = 20,
+                        exclude_resident: int | None = None) -> list[SimilarIdea]:
+    """The active ideas of one district most similar to a new idea, best first.
+
+    Similarity is the cosine between *centred* vectors (the corpus ``mean``
+    subtracted, then unit length; ``nlp.clustering.centre``), computed in SQL
+    from the stored raw unit vectors: for a stored x and the centred query
+    q_c, cos = (x·q_c − m·q_c) / |x − m| with |x − m|² = 1 − 2 x·m + m·m.
+
+    The search is exact over the district's ideas (a materialised subset
+    reached through ``ideas_process_district``), not through the HNSW index:
+    with pgvector 0.6 an HNSW scan returns its ``ef_search`` (40) nearest
+    neighbours city-wide *before* the district filter, so with 50 districts a
+    query would see about one candidate; and HNSW orders by raw cosine, where
+    E5 crowds everything into 0.85–0.93. One district holds a few thousand
+    ideas even in a city-wide round of 100k, which an exact scan reads in
+    milliseconds.
+
+    Args:
+        raw: the new idea's raw unit vector, (384,) float32.
+        mean: the embedder's centring vector, (384,) float32.
+        model: embedder name; only vectors of the same model are compared.
+        limit: how many to return.
+        exclude_resident: leave out this resident's own ideas.
+
+    Returns:
+        Up to ``limit`` ideas with their cluster (None if not clustered yet).
+    """
+    register_vector(conn)
+    raw = np.asarray(raw, dtype=np.float32)
+    mean = np.asarray(mean, dtype=np.float32)
+    centred = raw - mean
+    centred = centred / max(float(np.linalg.norm(centred)), 1e-12)
+    with conn.cursor(row_factory=class_row(SimilarIdea)) as cur:
+        cur.execute(
+            """
+            WITH d AS MATERIALIZED (
+                SELECT i.id, i.text, e.embedding FROM ideas i
+                  JOIN idea_embeddings e ON e.idea_id = i.id
+                 WHERE i.process_id = %(p)s AND i.district = %(d)s AND i.status = 'active'
+                   AND e.model = %(model)s
+                   AND (%(r)s::bigint IS NULL OR i.resident_id IS DISTINCT FROM %(r)s)
+            )
+            SELECT d.id, d.text, m.cluster_id,
+                   ((-(d.embedding <#> %(qc)s)) - %(mqc)s)
+                   / sqrt(greatest(1 + 2 * (d.embedding <#> %(m)s) + %(mm)s, 1e-12))
+                   AS similarity
+              FROM d LEFT JOIN cluster_members m ON m.idea_id = d.id
+             ORDER BY similarity DESC, d.id LIMIT %(k)s
+            """,
+            {"p": process_id, "d": district, "model": model, "r": exclude_resident,
+             "qc": centred.astype(np.float32), "m": mean, "mqc": float(mean @ centred),
+             "mm": float(mean @ mean), "k": limit})
+        return cur.fetchall()
+
+
+@dataclass
+class ResidentIdea:
+    """One of a resident's ideas as "my ideas" shows it."""
+
+    id: int
+    process_id: int
+    text: str
+    status: str
+    district: str
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    cluster_id: int | None
+    cluster_size: int | None
+    photos: int
+    has_location: bool
+    stage: str
+
+
+def of_resident(conn: psycopg.Connection, resident_id: int, *, limit: int = 50,
+                include_withdrawn: bool = False) -> list[ResidentIdea]:
+    """A resident's ideas, newest first, with their cluster and process stage."""
+    with conn.cursor(row_factory=class_row(ResidentIdea)) as cur:
+        cur.execute(
+            """SELECT i.id, i.process_id, i.text, i.status, i.district, i.created_at, i.edited_at,
+                      m.cluster_id, c.size AS cluster_size,
+                      (SELECT count(*) FROM idea_photos p WHERE p.idea_id = i.id)::int AS photos,
+                      i.latitude IS NOT NULL AS has_location, pr.stage
+                 FROM ideas i
+                 JOIN processes pr ON pr.id = i.process_id
+                 LEFT JOIN cluster_members m ON m.idea_id = i.id
+                 LEFT JOIN clusters c ON c.id = m.cluster_id
+                WHERE i.resident_id = %s AND (%s OR i.status <> 'withdrawn')
+                ORDER BY i.created_at DESC, i.id DESC LIMIT %s""",
+            (resident_id, include_withdrawn, limit))
+        return cur.fetchall()
+
+
+def count_of_resident(conn: psycopg.Connection, resident_id: int) -> dict[str, int]:
+    """{status: number of ideas} of one resident."""
+    rows = conn.execute("SELECT status, count(*) FROM ideas WHERE resident_id = %s GROUP BY 1",
+                        (resident_id,)).fetchall()
+    return {status: int(n) for status, n in rows}
+
+
+def editable(conn: psycopg.Connection, idea_id: int, resident_id: int) -> Idea | None:
+    """The idea, row-locked, if this resident may still edit or withdraw it.
+
+    That is: it is theirs, it is active or flagged, and its process is still
+    in the idea stage (BMA PB stage 1); otherwise None.
+    """
+    with conn.cursor(row_factory=class_row(Idea)) as cur:
+        cur.execute(
+            """SELECT i.id, i.process_id, i.resident_id, i.district, i.text, i.status, i.created_at
+                 FROM ideas i JOIN processes p ON p.id = i.process_id
+                WHERE i.id = %s AND i.resident_id = %s AND i.status = ANY(%s)
+                  AND p.stage = 'ideas'
+                  FOR UPDATE OF i""",
+            (idea_id, resident_id, list(EDITABLE_STATUSES)))
+        return cur.fetchone()
+
+
+def latest_of_resident(conn: psycopg.Connection, resident_id: int, within_s: float
+                       ) -> Idea | None:
+    """The resident's newest editable idea sent in the last ``within_s`` seconds, or None."""
+    with conn.cursor(row_factory=class_row(Idea)) as cur:
+        cur.execute(
+            """SELECT i.id, i.process_id, i.resident_id, i.district, i.text, i.status, i.created_at
+                 FROM ideas i JOIN processes p ON p.id = i.process_id
+                WHERE i.resident_id = %s AND i.status = ANY(%s) AND p.stage = 'ideas'
+                  AND i.created_at > now() - make_interval(secs => %s)
+                ORDER BY i.created_at DESC, i.id DESC LIMIT 1""",
+            (resident_id, list(EDITABLE_STATUSES), within_s))
+        return cur.fetchone()
+
+
+def same_text_of_resident(conn: psycopg.Connection, resident_id: int, process_id: int,
+                          normalised_text: str) -> int | None:
+    """Id of this resident's live idea with exactly this normalised text, if any."""
+    row = conn.execute(
+        """SELECT id FROM ideas WHERE resident_id = %s AND process_id = %s
+              AND normalised_text = %s AND status <> 'withdrawn' ORDER BY id LIMIT 1""",
+        (resident_id, process_id, normalised_text)).fetchone()
+    return int(row[0]) if row else None
+
+
+def update_text(conn: psycopg.Connection, idea_id: int, text: str, normalised_text: str) -> None:
+    """Replace an idea's text (an edit by its author); its embedding is dropped for re-embedding."""
+    conn.execute("UPDATE ideas SET text = %s, normalised_text = %s, edited_at = now() WHERE id = %s",
+                 (text, normalised_text, idea_id))
+    conn.execute("DELETE FROM idea_embeddings WHERE idea_id = %s", (idea_id,))
+
+
+def set_status(conn: psycopg.Connection, idea_id: int, status: str) -> None:
+    conn.execute("UPDATE ideas SET status = %s WHERE id = %s", (status, idea_id))
+
+
+def set_location(conn: psycopg.Connection, idea_id: int, latitude: float, longitude: float) -> None:
+    """Where the idea is (WGS84 degrees, from a LINE location message)."""
+    conn.execute("UPDATE ideas SET latitude = %s, longitude = %s WHERE id = %s",
+                 (latitude, longitude, idea_id))
+
+
+def detach_from_cluster(conn: psycopg.Connection, idea_id: int, mean: np.ndarray) -> int | None:
+    """Take an idea out of its cluster (withdrawn, edited, erased or flagged).
+
+    The cluster's size drops by one and its centroid (a running mean of
+    centred unit vectors) loses the idea's vector exactly:
+    c' = (n·c − v) / (n − 1); a cluster left empty loses its centroid, so no
+    vector of an erased idea survives in it. Keywords are refreshed later
+    (``updated_at`` moves).
+
+    Args:
+        mean: the embedder's centring vector (384,) float32, to centre the
+            stored raw vector.
+
+    Returns:
+        The cluster id it left, or None if it had none.
+    """
+    register_vector(conn)
+    row = conn.execute(
+        """SELECT m.cluster_id, c.size, c.centroid, e.embedding
+             FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
+             LEFT JOIN idea_embeddings e ON e.idea_id = m.idea_id
+            WHERE m.idea_id = %s FOR UPDATE OF c""", (idea_id,)).fetchone()
+    if row is None:
+        return None
+    cluster_id, size, centroid, embedding = row
+    conn.execute("DELETE FROM cluster_members WHERE idea_id = %s", (idea_id,))
+    if size <= 1 or centroid is None or embedding is None:
+        new_centroid = None if size <= 1 else centroid
+    else:
+        v = as_array(embedding) - np.asarray(mean, dtype=np.float32)
+        v = v / max(float(np.linalg.norm(v)), 1e-12)
+        new_centroid = ((size * as_array(centroid) - v) / (size - 1)).astype(np.float32)
+    conn.execute(
+        """UPDATE clusters SET size = greatest(size - 1, 0), centroid = %s,
+                  medoid_idea_id = NULLIF(medoid_idea_id, %s),
+                  updated_at = now(), version = version + 1 WHERE id = %s""",
+        (new_centroid, idea_id, cluster_id))
+    return int(cluster_id)
+
+
+@dataclass
+class ProjectStatus:
+    """What became of an idea in stages 2–4 (issue 5's projects, issue 7's reports)."""
+
+    project_id: int
+    title: str
+    state: str
+    percent: int | None
+
+
+def _has_columns(conn: psycopg.Connection, table: str, columns: tuple[str, ...]) -> bool:
+    row = conn.execute(
+        """SELECT count(*) FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = %s AND column_name = ANY(%s)""",
+        (table, list(columns))).fetchone()
+    return bool(row) and int(row[0]) == len(columns)
+
+
+def project_statuses(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, ProjectStatus]:
+    """The project each idea went into, directly or through its cluster, if any.
+
+    A hook over later stages' tables: ``projects`` (id, title, state),
+    ``project_ideas`` / ``project_clusters`` (issue 5) and, when present,
+    ``progress_reports`` (project_id, number, percent; issue 7). Until those
+    tables exist it returns {}. When an idea is in several projects, the one
+    furthest along wins (done > in progress > selected > ...).
+    """
+    if not idea_ids or not _has_columns(conn, "projects", ("id", "title", "state")) \
+            or not _has_columns(conn, "project_ideas", ("project_id", "idea_id")) \
+            or not _has_columns(conn, "project_clusters", ("project_id", "cluster_id")):
+        return {}
+    percent_sql = "NULL::int"
+    if _has_columns(conn, "progress_reports", ("project_id", "number", "percent")):
+        percent_sql = ("(SELECT r.percent::int FROM progress_reports r WHERE r.project_id = p.id "
+                       "ORDER BY r.number DESC LIMIT 1)")
+    rows = conn.execute(
+        f"""SELECT DISTINCT ON (x.idea_id) x.idea_id, p.id, p.title, p.state, {percent_sql}
+              FROM (SELECT pi.idea_id, pi.project_id FROM project_ideas pi
+                     WHERE pi.idea_id = ANY(%(ids)s)
+                    UNION
+                    SELECT m.idea_id, pc.project_id FROM cluster_members m
+                      JOIN project_clusters pc ON pc.cluster_id = m.cluster_id
+                     WHERE m.idea_id = ANY(%(ids)s)) x
+              JOIN projects p ON p.id = x.project_id
+             ORDER BY x.idea_id,
+                      array_position(ARRAY['done', 'in_progress', 'selected', 'ready_for_vote',
+                                           'not_selected', 'draft']::text[], p.state::text),
+                      p.id""",
+        {"ids": list(idea_ids)}).fetchall()
+    return {int(r[0]): ProjectStatus(int(r[1]), r[2], r[3], r[4]) for r in rows}
+
+
+def has_location(conn: psycopg.Connection, idea_id: int) -> bool:
+    row = conn.execute("SELECT latitude IS NOT NULL FROM ideas WHERE id = %s", (idea_id,)).fetchone()
+    return bool(row and row[0])

@@ -33,35 +33,38 @@ class OutboxRow:
     attempts: int
     webhook_event_id: str | None
     created_at: dt.datetime
+    announcement_id: int | None = None   # a batch of a staff announcement (pb.announcements)
 
 
 _COLUMNS = ("id, kind, resident_id, reply_token, recipients, messages, retry_key, state, "
-            "attempts, webhook_event_id, created_at")
+            "attempts, webhook_event_id, created_at, announcement_id")
 
 
 def add(conn: psycopg.Connection, *, kind: str, messages: list[dict[str, Any]],
         resident_id: int | None = None, reply_token: str | None = None,
         recipients: list[str] | None = None, webhook_event_id: str | None = None,
-        not_before: dt.datetime | None = None) -> int:
+        not_before: dt.datetime | None = None, announcement_id: int | None = None) -> int:
     """Queue one LINE call (≤5 messages, LINE's limit per call); returns the row id."""
     if not 1 <= len(messages) <= 5:
         raise ValueError(f"a LINE call carries 1 to 5 messages, got {len(messages)}")
     row = conn.execute(
         """INSERT INTO outbox (kind, resident_id, reply_token, recipients, messages,
-                               webhook_event_id, not_before)
-           VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now())) RETURNING id""",
+                               webhook_event_id, not_before, announcement_id)
+           VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s) RETURNING id""",
         (kind, resident_id, reply_token, recipients or [], Jsonb(messages), webhook_event_id,
-         not_before),
+         not_before, announcement_id),
     ).fetchone()
     assert row is not None
     return int(row[0])
 
 
-def claim(conn: psycopg.Connection, outbox_id: int) -> OutboxRow | None:
-    """Take a row for sending under a lease; None if it is sent, failed or held by another.
+def claim(conn: psycopg.Connection, outbox_id: int, lease_s: float = LEASE_S) -> OutboxRow | None:
+    """Take a row for sending under a lease of ``lease_s`` seconds; None if it is sent,
+    failed, not yet due or held by another sender.
 
     ``attempts`` counts calls started: a row claimed with ``attempts > 0``
-    and state ``sending`` means an earlier sender died mid-call.
+    and state ``sending`` means an earlier sender died mid-call. The lease
+    must outlast one LINE call (its timeout), or two senders could overlap.
     """
     with conn.cursor(row_factory=class_row(OutboxRow)) as cur:
         cur.execute(
@@ -74,7 +77,7 @@ def claim(conn: psycopg.Connection, outbox_id: int) -> OutboxRow | None:
                          FOR UPDATE SKIP LOCKED)
             RETURNING {_COLUMNS}
             """,
-            (LEASE_S, outbox_id),
+            (lease_s, outbox_id),
         )
         return cur.fetchone()
 
@@ -120,3 +123,19 @@ def due_ids(conn: psycopg.Connection, limit: int = 1000) -> list[int]:
         (limit,),
     ).fetchall()
     return [int(r[0]) for r in rows]
+
+
+def due(conn: psycopg.Connection, limit: int = 1000) -> list[tuple[int, int]]:
+    """Like :func:`due_ids`, with each row's ``attempts``: (id, attempts).
+
+    The sweeper names a retry's job after the attempt count, so a job left
+    "started" in Redis by a worker killed mid-call does not block it.
+    """
+    rows = conn.execute(
+        """SELECT id, attempts FROM outbox
+            WHERE (state = 'pending' AND not_before <= now())
+               OR (state = 'sending' AND lease_until < now())
+            ORDER BY id LIMIT %s""",
+        (limit,),
+    ).fetchall()
+    return [(int(r[0]), int(r[1])) for r in rows]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 
 @dataclass
@@ -20,6 +22,9 @@ class Resident:
     blocked_at: dt.datetime | None
     erased_at: dt.datetime | None
     created_at: dt.datetime
+    # Conversation state (JSON object): a pending idea, an edit, a confirmation.
+    state: dict[str, Any] = field(default_factory=dict)
+    announcements_opt_out: bool = False
 
     @property
     def has_consented(self) -> bool:
@@ -27,7 +32,7 @@ class Resident:
 
 
 _COLUMNS = ("id, line_user_id, district, language, consent_at, followed, blocked_at, "
-            "erased_at, created_at")
+            "erased_at, created_at, state, announcements_opt_out")
 
 
 def get_for_update(conn: psycopg.Connection, line_user_id: str) -> Resident | None:
@@ -43,7 +48,11 @@ def get_for_update(conn: psycopg.Connection, line_user_id: str) -> Resident | No
 
 
 def follow(conn: psycopg.Connection, line_user_id: str, language: str = "th") -> Resident:
-    """Record a follow; a re-follow after unfollow starts fresh (consent asked again)."""
+    """Record a follow; a re-follow after unfollow starts fresh (consent asked again).
+
+    A re-follow forgets consent, district and conversation state; a second
+    follow event while following keeps them.
+    """
     with conn.cursor(row_factory=class_row(Resident)) as cur:
         cur.execute(
             f"""
@@ -51,7 +60,8 @@ def follow(conn: psycopg.Connection, line_user_id: str, language: str = "th") ->
             ON CONFLICT (line_user_id) DO UPDATE
                SET followed = true, blocked_at = NULL,
                    consent_at = CASE WHEN residents.followed THEN residents.consent_at END,
-                   district = CASE WHEN residents.followed THEN residents.district END
+                   district = CASE WHEN residents.followed THEN residents.district END,
+                   state = CASE WHEN residents.followed THEN residents.state ELSE '{{}}' END
             RETURNING {_COLUMNS}
             """,
             (line_user_id, language),
@@ -78,6 +88,41 @@ def set_district(conn: psycopg.Connection, resident_id: int, district: str) -> N
 
 def set_language(conn: psycopg.Connection, resident_id: int, language: str) -> None:
     conn.execute("UPDATE residents SET language = %s WHERE id = %s", (language, resident_id))
+
+
+def set_state(conn: psycopg.Connection, resident_id: int, state: dict[str, Any]) -> None:
+    """Replace the resident's conversation state (a JSON object; ``{}`` clears it)."""
+    conn.execute("UPDATE residents SET state = %s WHERE id = %s", (Jsonb(state), resident_id))
+
+
+def set_announcements_opt_out(conn: psycopg.Connection, resident_id: int, opt_out: bool) -> None:
+    conn.execute("UPDATE residents SET announcements_opt_out = %s WHERE id = %s",
+                 (opt_out, resident_id))
+
+
+def withdraw_consent(conn: psycopg.Connection, resident_id: int) -> None:
+    """Back to a plain follower (PDPA consent withdrawn): no consent, district or state.
+
+    The LINE user id stays, as for any follower who has not consented; the
+    caller unlinks what the resident sent before.
+    """
+    conn.execute(
+        """UPDATE residents SET consent_at = NULL, district = NULL, state = '{}',
+                  announcements_opt_out = false WHERE id = %s""", (resident_id,))
+
+
+def erase(conn: psycopg.Connection, resident_id: int) -> None:
+    """Remove everything that identifies the resident (PDPA erasure).
+
+    The row stays as an empty tombstone (so rows that point at it keep their
+    keys): no LINE user id, district, consent or state. A later follow from
+    the same LINE account creates a new, unrelated resident.
+    """
+    conn.execute(
+        """UPDATE residents SET line_user_id = NULL, district = NULL, consent_at = NULL,
+                  state = '{}', followed = false, blocked_at = NULL, language = 'th',
+                  announcements_opt_out = false, erased_at = now() WHERE id = %s""",
+        (resident_id,))
 
 
 def count(conn: psycopg.Connection) -> int:

@@ -171,8 +171,10 @@ def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim
 @click.option("--seconds", type=float, default=None, help="Duration of each step, seconds.")
 @click.option("--recipients", type=int, default=None, help="broadcast: audience size.")
 @click.option("--ideas", type=int, default=None, help="e2e/similar: ideas in the database.")
+@click.option("--ballots", type=int, default=None,
+              help="ballots: cast only the first N ballots of the instance.")
 def bench(name: str, rates: str, seconds: float | None, recipients: int | None,
-          ideas: int | None) -> None:
+          ideas: int | None, ballots: int | None) -> None:
     """Run benchmark NAME; prints a table and ends with one JSON line of figures."""
     import importlib
 
@@ -181,8 +183,41 @@ def bench(name: str, rates: str, seconds: float | None, recipients: int | None,
     if name not in BENCHES:
         raise click.ClickException(f"unknown bench {name!r}; one of: {', '.join(sorted(BENCHES))}")
     options = {"rates": [int(r) for r in rates.split(",") if r] or None, "seconds": seconds,
-               "recipients": recipients, "ideas": ideas}
+               "recipients": recipients, "ideas": ideas, "ballots": ballots}
     importlib.import_module(BENCHES[name]).run(options)
+
+
+@main.group()
+def line() -> None:
+    """The LINE Official Account: rich menu."""
+
+
+@line.command("richmenu")
+@click.option("--image", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="PNG/JPEG 2500x1686 (default: the shipped bot/static/richmenu.png).")
+@click.option("--redraw", is_flag=True,
+              help="Draw the image again first (needs Pillow and Debian's fonts-thai-tlwg).")
+@click.option("--keep-old", is_flag=True, help="Keep older Siang rich menus instead of deleting them.")
+def line_richmenu(image: Path | None, redraw: bool, keep_old: bool) -> None:
+    """Create the six-area rich menu, upload its image and make it the default."""
+    from bot import richmenu
+    from bot.line import LineClient
+
+    settings = _settings()
+    if redraw:
+        from bot import richmenu_draw
+
+        if richmenu_draw.main([str(image or richmenu.IMAGE)]) != 0:
+            raise click.ClickException("the drawn image is over LINE's 1 MB limit")
+    data = (image or richmenu.IMAGE).read_bytes()
+    client = LineClient(settings)
+    try:
+        menu_id = richmenu.install(client, data, replace=not keep_old)
+    except (richmenu.RichMenuError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        client.close()
+    click.echo(json.dumps({"richMenuId": menu_id, "default": True}))
 
 
 @main.group()
@@ -200,6 +235,64 @@ def pb_tally(pb_file: Path, rule: str) -> None:
 
     result = tally_file(pb_file, rule)
     click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@pb.command("import")
+@click.argument("pb_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rule", type=click.Choice(["greedy", "mes"]), default="greedy",
+              show_default=True, help="The round's tally rule (the other is shown for comparison).")
+@click.option("--tally/--no-tally", "run_tally", default=True, show_default=True,
+              help="Tally the round from the database after importing it.")
+def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
+    """Create a (closed, city-wide) voting round from a pabulib .pb file, with its ballots.
+
+    The last line is JSON {"round", "ballots", "selected", "rule", "seconds"}.
+    """
+    import time
+
+    from pb import db as pbdb
+    from pb import results, rounds
+    from pb.ballots import BallotError
+    from pb.pabulib import PbFormatError, read_pb
+    from pb.scope import Scope
+
+    settings = _with_services(_settings()).settings
+    started = time.perf_counter()
+    try:
+        instance = read_pb(pb_file)
+        with pbdb.connection(settings.database_url) as conn:
+            with conn.transaction():
+                round_id = rounds.import_pb(conn, Scope.system(), instance, rule=rule)
+            out: dict = {"round": round_id, "ballots": len(instance.votes)}
+            if run_tally:
+                with conn.transaction():
+                    stored = results.compute(conn, round_id, rules=(rule,))
+                out |= {"selected": stored[rule].winners, "budget_used": stored[rule].budget_used}
+    except (PbFormatError, rounds.RoundError, BallotError) as exc:
+        raise click.ClickException(f"{pb_file}: {exc}") from None
+    out |= {"rule": rule, "seconds": round(time.perf_counter() - started, 3)}
+    click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@pb.command("export")
+@click.argument("round_id", type=int)
+@click.argument("out_file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def pb_export(round_id: int, out_file: Path) -> None:
+    """Write voting round ROUND_ID and its ballots as a pabulib .pb file (no resident ids)."""
+    from pb import db as pbdb
+    from pb import rounds
+    from pb.pabulib import write_pb
+
+    settings = _with_services(_settings()).settings
+    with pbdb.connection(settings.database_url) as conn:
+        found = rounds.load(conn, round_id)
+        if found is None:
+            raise click.ClickException(f"no voting round {round_id}")
+        if found.state in ("draft", "open"):
+            raise click.ClickException(f"round {round_id} is {found.state}: export it once voting has closed")
+        text = write_pb(rounds.export_pb(conn, round_id))
+    out_file.write_text(text, encoding="utf-8")
+    click.echo(json.dumps({"round": round_id, "file": str(out_file)}, ensure_ascii=False))
 
 
 @main.group()

@@ -31,12 +31,14 @@ from tqdm import tqdm
 from bot.settings import Settings
 from bot.messages import postback_data
 from pb import db as pbdb
+from pb import staff
 from siang.services import start_embedded
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = REPO / "data" / "traffy_sample" / "ideas_sample.csv"
 DEMO_SECRET = "siang-demo-channel-secret"
 DEMO_TOKEN = "siang-demo-channel-access-token"
+DEMO_ADMIN = "admin"          # the admin staff account `siang demo` creates (or resets)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,13 +128,38 @@ def _wait_http(url: str, children: Children, timeout_s: float = 180) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+def _answer_to(sim, user_id: str, since: int, calls: int = 1, timeout_s: float = 60.0
+               ) -> tuple[list[dict], int]:
+    """The bot's messages to ``user_id`` after ``since`` once ``calls`` replies arrived.
+
+    Returns (messages, last seq); what arrived so far at the timeout.
+    """
+    deadline = time.monotonic() + timeout_s
+    got: list[dict] = []
+    while time.monotonic() < deadline:
+        got = sim.messages(user_id, since=since)
+        if len({g["request_id"] for g in got}) >= calls:
+            break
+        time.sleep(0.05)
+    return [g["message"] for g in got], (got[-1]["seq"] if got else since)
+
+
 def _replay_one(sim, resident: DemoResident, bar: tqdm) -> None:
     sim.set_profile(resident.user_id, f"ผู้อยู่อาศัย {resident.user_id[-4:]}", "th")
     sim.follow(resident.user_id)
     sim.tap(resident.user_id, postback_data("consent", v="yes"), display_text="ยินยอม")
     sim.say(resident.user_id, f"เขต{resident.district}")
+    _, seen = _answer_to(sim, resident.user_id, 0, calls=3)  # welcome, consent, district
     for text in resident.ideas:
         sim.say(resident.user_id, text)
+        answer, seen = _answer_to(sim, resident.user_id, seen)
+        # The similar-idea check (issue 4) may show similar ideas first; a demo
+        # resident sends theirs as new, so every idea is stored and clustered.
+        new = [item["action"] for m in answer for item in (m.get("quickReply") or {}).get("items", [])
+               if item["action"].get("data", "").startswith("a=sim&c=n")]
+        if new:
+            sim.tap(resident.user_id, new[0]["data"], display_text=new[0].get("displayText"))
+            _, seen = _answer_to(sim, resident.user_id, seen)
         bar.update(1)
 
 
@@ -145,10 +172,11 @@ def _progress(conn) -> dict[str, int]:
                   (SELECT count(*) FROM clusters WHERE size > 0),
                   (SELECT count(*) FROM residents WHERE consent_at IS NOT NULL),
                   (SELECT count(*) FROM clusters WHERE size > 0
-                      AND (keywords_at IS NULL OR keywords_at < updated_at))""").fetchone()
+                      AND (keywords_at IS NULL OR keywords_at < updated_at)),
+                  (SELECT count(*) FROM ideas WHERE status = 'active')""").fetchone()
     conn.commit()
     keys = ("ideas", "embedded", "clustered", "pending_events", "clusters", "residents",
-            "stale_keywords")
+            "stale_keywords", "active")
     return dict(zip(keys, (int(v) for v in row)))
 
 
@@ -160,7 +188,7 @@ def run_demo(options: DemoOptions) -> int:
         line_data_api_base=f"http://127.0.0.1:{options.sim_port}",
         database_url=os.environ.get("DATABASE_URL", ""), redis_url=os.environ.get("REDIS_URL", ""),
         data_dir=options.data_dir, embedder=options.embedder,
-        admin_password=os.environ.get("SIANG_ADMIN_PASSWORD") or secrets.token_urlsafe(9),
+        admin_password=os.environ.get("SIANG_ADMIN_PASSWORD") or secrets.token_urlsafe(12),
         secret_key=secrets.token_hex(32),
         public_base_url=f"http://127.0.0.1:{options.port}",
     )
@@ -173,6 +201,9 @@ def run_demo(options: DemoOptions) -> int:
     try:
         with pbdb.connection(settings.database_url) as conn:
             pbdb.upgrade(conn)
+            with conn.transaction():   # the admin's staff account (issue 5)
+                staff.ensure(conn, username=DEMO_ADMIN, display_name="ผู้ดูแลระบบ (demo)",
+                             password=settings.admin_password, role="admin")
         if options.embedder == "e5":
             from nlp.embedder import prepare_e5
 
@@ -216,7 +247,8 @@ def run_demo(options: DemoOptions) -> int:
                 bar.n = progress["clustered"]
                 bar.refresh()
                 peak_rss = max(peak_rss, children.rss_mb())
-                if (progress["clustered"] >= n_ideas and progress["pending_events"] == 0
+                # Every stored active idea clustered (too long or flagged ideas are not).
+                if (progress["clustered"] >= progress["active"] and progress["pending_events"] == 0
                         and progress["stale_keywords"] == 0):
                     break
                 time.sleep(0.5)
@@ -251,6 +283,7 @@ def _print_summary(options: DemoOptions, settings: Settings, progress: dict, sec
   residents    {progress['residents']:>7,}  (consented)
   time         {seconds:>7.1f} s   ({progress['ideas'] / seconds:.1f} ideas/s)
 
-  Admin (clusters per district):  {web}/admin/clusters   password: {settings.admin_password}
+  Admin (clusters per district):  {web}/admin/clusters
+                                  user: {DEMO_ADMIN}   password: {settings.admin_password}
   Chat as a resident:             {sim}/chat
 """, flush=True)

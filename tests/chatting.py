@@ -80,6 +80,60 @@ class Resident:
         raise AssertionError(f"no quick reply {label!r}; have "
                              f"{[a.get('label') for a in self.quick_replies()]}")
 
+    def send_image(self, data: bytes) -> list[str]:
+        """Send a photo (the bot fetches the bytes from the emulator's content endpoint)."""
+        return self._after(self.sim.send_image(self.user_id, data))
+
+    def send_location(self, latitude: float, longitude: float, address: str = "") -> list[str]:
+        return self._after(self.sim.send_location(self.user_id, latitude, longitude, address))
+
+    def bubbles(self) -> list[dict[str, Any]]:
+        """The Flex bubbles the bot sent in its last turn, in order."""
+        out: list[dict[str, Any]] = []
+        for message in self.last:
+            contents = message.get("contents") if message.get("type") == "flex" else None
+            if not isinstance(contents, dict):
+                continue
+            out.extend(contents.get("contents", []) if contents.get("type") == "carousel"
+                       else [contents])
+        return out
+
+    def bubble_texts(self) -> list[str]:
+        """Each bubble's text components joined with newlines (header, body, footer)."""
+        def texts(node: Any) -> list[str]:
+            if isinstance(node, dict):
+                own = [node["text"]] if node.get("type") == "text" and "text" in node else []
+                return own + [t for key in ("header", "body", "footer", "contents")
+                              for t in texts(node.get(key))]
+            if isinstance(node, list):
+                return [t for item in node for t in texts(item)]
+            return []
+        return ["\n".join(texts(b)) for b in self.bubbles()]
+
+    def buttons(self) -> list[dict[str, Any]]:
+        """Actions of the Flex buttons in the bot's last turn, bubble by bubble."""
+        def walk(node: Any) -> list[dict[str, Any]]:
+            if isinstance(node, dict):
+                own = [node["action"]] if node.get("type") == "button" else []
+                return own + [a for key in ("header", "body", "footer", "contents")
+                              for a in walk(node.get(key))]
+            if isinstance(node, list):
+                return [a for item in node for a in walk(item)]
+            return []
+        return walk(self.bubbles())
+
+    def tap_button(self, label: str, index: int = 0) -> list[str]:
+        """Tap the ``index``-th Flex button with this label (postback or message action)."""
+        matches = [a for a in self.buttons() if a.get("label") == label]
+        if len(matches) <= index:
+            raise AssertionError(f"no button {label!r} #{index}; have "
+                                 f"{[a.get('label') for a in self.buttons()]}")
+        action = matches[index]
+        if action["type"] == "postback":
+            return self._after(self.sim.tap(self.user_id, action["data"],
+                                            display_text=action.get("displayText")))
+        return self.say(action["text"])
+
     def tap_data(self, data: str) -> list[str]:
         """Send a postback with raw data (e.g. a forged or stale one)."""
         return self._after(self.sim.tap(self.user_id, data))

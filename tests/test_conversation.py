@@ -34,6 +34,9 @@ def test_similar_ideas_from_two_residents_join_one_cluster(chat, db):
     b = chat.onboarded("บางรัก")
     a.say("ไฟส่องสว่างในซอยเจริญกรุง 30 ดับหลายดวง กลางคืนมืดมาก")
     b.say("ไฟส่องสว่างในซอยเจริญกรุง 32 ดับหลายดวง กลางคืนมืดมาก")
+    # Since issue 4 the similar-idea check shows a's idea first; b sends theirs as new.
+    assert "ไอเดียที่คล้ายกับของคุณ" in b.said_last
+    b.tap("ส่งเป็นไอเดียใหม่")
     assert "อยู่กลุ่มเดียวกับไอเดียที่คล้ายกันอีก 1 ไอเดีย" in b.said_last
     assert db.execute("SELECT count(*), max(size) FROM clusters").fetchone() == (1, 2)
 

@@ -29,7 +29,8 @@ def dirty_districts(conn: psycopg.Connection) -> list[tuple[int, str]]:
 
 def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int,
                      district: str) -> int:
-    """c-TF-IDF keywords (pythainlp newmm tokens) and the medoid idea of each cluster.
+    """c-TF-IDF keywords (pythainlp newmm tokens), the medoid idea and the centroid
+    of each cluster with active ideas.
 
     ``mean`` (384,) float32 is the embedder's centring vector.
     """
@@ -44,6 +45,9 @@ def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int
             if rows_in:
                 centred = nc.centre(vectors[rows_in], mean)
                 medoid = int(idea_ids[rows_in[nc.medoid(centred)]])
+                # Staff moves, splits and hides change members without touching the
+                # centroid: rebuild it from the active members (mean of centred vectors).
+                clusters.set_centroid(conn, cluster_id, centred.mean(axis=0))
             clusters.set_keywords(conn, cluster_id, keywords.get(cluster_id, []), medoid)
         conn.execute(
             """UPDATE clusters SET keywords_at = now()
@@ -55,11 +59,12 @@ def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, proc
               min_cluster_size: int | None = None) -> dict:
     """Regroup every district's ideas from their stored embeddings.
 
-    Kept as they are: clusters that are locked, renamed by staff, or hold an
-    idea staff placed by hand. Every other cluster is rebuilt from
-    ``nlp.clustering.recluster`` on centred vectors; ideas the algorithm
-    calls noise join the nearest cluster above the assignment threshold or
-    stand alone.
+    Kept as they are: clusters that are locked, renamed by staff, reviewed
+    by staff (merged, split, moved from or into, moderated: ``reviewed_at``,
+    set by ``pb.review``), or hold an idea staff placed by hand. Every other
+    cluster is rebuilt from ``nlp.clustering.recluster`` on centred vectors;
+    ideas the algorithm calls noise join the nearest cluster above the
+    assignment threshold or stand alone.
 
     Args:
         mean: (384,) float32 centring vector of the embedder.
@@ -97,7 +102,7 @@ def _recluster_district(conn, mean: np.ndarray, threshold: float, process_id: in
     kept_ids = [int(r[0]) for r in conn.execute(
         """SELECT c.id FROM clusters c
             WHERE c.process_id = %s AND c.district = %s
-              AND (c.locked OR c.label IS NOT NULL
+              AND (c.locked OR c.label IS NOT NULL OR c.reviewed_at IS NOT NULL
                    OR EXISTS (SELECT 1 FROM cluster_members m
                                WHERE m.cluster_id = c.id AND m.assigned_by = 'staff'))""",
         (process_id, district)).fetchall()]

@@ -12,6 +12,16 @@ the rate limit was hit. Our policy:
   crashed one, within the token's life, that LINE refuses as an invalid
   token: the first call used the token, so the message was delivered.
 * other 4xx → failed, with LINE's message kept for staff.
+
+Announcement batches (``pb.announcements``) get two more checks right
+before their call (:func:`pb.announcements.before_send`): quiet hours
+(21:00–08:00 Bangkok, unless urgent: back to pending until 08:00) and, on a
+batch's first attempt, residents who unfollowed or opted out since queuing
+are dropped from it.
+
+The lease on a claimed row is three times the LINE call timeout (at least
+10 s): a call cannot outlive it, and a sender killed mid-call is replaced
+soon after.
 """
 
 from __future__ import annotations
@@ -19,12 +29,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from pb import outbox
+from pb import announcements, outbox
 from workers import runtime
 
 log = logging.getLogger(__name__)
 REPLY_TOKEN_LIFE_S = 50  # LINE: "about one minute"; leave a margin for the call itself
 MAX_BACKOFF_S = 300
+MIN_LEASE_S = 10.0
+
+
+def lease_s(line_timeout_s: float) -> float:
+    """Seconds a sender holds a claimed row: 3 × the LINE call timeout, at least 10."""
+    return max(MIN_LEASE_S, 3 * line_timeout_s)
 
 
 def backoff_s(attempts: int) -> float:
@@ -45,9 +61,18 @@ def deliver(outbox_id: int) -> str:
     rt = runtime.get()
     conn = rt.connection()
     with conn.transaction():
-        row = outbox.claim(conn, outbox_id)
+        row = outbox.claim(conn, outbox_id, lease_s(rt.settings.line_timeout_s))
     if row is None:
         return "skipped"
+    recipients = list(row.recipients)
+    if row.announcement_id is not None:
+        with conn.transaction():
+            decision = announcements.before_send(conn, row, announcements.clock())
+        if decision.action == "deferred":
+            return "pending"
+        if decision.action == "empty":
+            return "sent"
+        recipients = decision.recipients
     age_s = (dt.datetime.now(dt.timezone.utc) - row.created_at).total_seconds()
     retry_key = str(row.retry_key)
 
@@ -70,7 +95,7 @@ def deliver(outbox_id: int) -> str:
     elif row.kind == "push":
         outcome = rt.line.push(row.recipients[0], row.messages, retry_key)
     elif row.kind == "multicast":
-        outcome = rt.line.multicast(list(row.recipients), row.messages, retry_key)
+        outcome = rt.line.multicast(recipients, row.messages, retry_key)
     else:
         outcome = rt.line.broadcast(row.messages, retry_key)
     return _record(conn, row.id, row.attempts, outcome)

@@ -50,7 +50,9 @@ def process_event(event_id: int) -> str:
                       webhook_event_id=event.webhook_event_id, resident=resident,
                       embed=rt.embed, assign_threshold=rt.assign_threshold,
                       model_name=rt.embedder.name,
-                      profile_language=rt.line.profile_language)
+                      profile_language=rt.line.profile_language,
+                      mean=rt.mean, show_loading=rt.line.show_loading,
+                      message_content=rt.line.message_content)
         dispatch(ctx)
         reply_token = payload.get("replyToken")
         if ctx.replies and isinstance(reply_token, str) and ctx.resident is not None:
@@ -100,3 +102,37 @@ def recluster(process_id: int) -> dict:
     rt = runtime.get()
     return run(rt.connection(), rt.mean, rt.assign_threshold, process_id)
 
+
+
+def cluster_idea(idea_id: int) -> str:
+    """Put an active, embedded idea that has no cluster into one (online assignment).
+
+    Used when staff publish an idea that was held back as ``flagged`` (the
+    admin enqueues it after its commit). Idempotent: an idea that is not
+    active, not embedded or already in a cluster is left alone.
+
+    Returns:
+        "done" or "skipped".
+    """
+    from pgvector.psycopg import register_vector
+
+    from nlp.clustering import centre
+    from pb import clusters
+    from pb.vectors import as_array
+
+    rt = runtime.get()
+    conn = rt.connection()
+    with conn.transaction():
+        register_vector(conn)
+        row = conn.execute(
+            """SELECT i.process_id, i.district, e.embedding FROM ideas i
+                 JOIN idea_embeddings e ON e.idea_id = i.id
+                WHERE i.id = %s AND i.status = 'active'
+                  AND NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.idea_id = i.id)
+                FOR UPDATE OF i""", (idea_id,)).fetchone()
+        if row is None:
+            return "skipped"
+        process_id, district, embedding = row
+        centred = centre(as_array(embedding)[None, :], rt.mean)[0]
+        clusters.assign(conn, idea_id, process_id, district, centred, rt.assign_threshold)
+    return "done"

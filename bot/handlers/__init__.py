@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import consent, district, follow, help, text
+from bot.handlers import (consent, district, edit, follow, help, location, menu, photo,
+                          privacy, similar, text)
+from bot.handlers import vote
 
 PostbackHandler = Callable[[Context, dict[str, str]], None]
 
@@ -19,6 +21,11 @@ POSTBACK_ACTIONS: dict[str, PostbackHandler] = {
     "consent": consent.on_consent,
     "district": district.on_pick,
     "districts": district.on_page,
+    "menu": menu.on_postback,        # rich menu areas
+    "sim": similar.on_choice,        # support a similar idea / send mine as new
+    "idea": edit.on_postback,        # edit or withdraw one's own idea
+    "priv": privacy.on_postback,     # privacy notice, my data, erase, withdraw consent
+    "vote": vote.on_postback,        # pick projects, confirm a ballot (issue 6)
 }
 
 
@@ -30,6 +37,10 @@ def on_message(ctx: Context) -> None:
         text.on_text(ctx, body if isinstance(body, str) else "")
     elif kind == "sticker":
         help.on_sticker(ctx)
+    elif kind == "image":
+        photo.on_image(ctx)
+    elif kind == "location":
+        location.on_location(ctx)
     else:
         help.on_unsupported(ctx)
 

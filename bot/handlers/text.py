@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import consent, district, follow, help, idea
+from bot import conversation
+from bot.handlers import consent, district, edit, follow, help, idea, menu, privacy
 
 # Typed commands, matched on the whole message (case and spaces ignored).
 COMMANDS: dict[str, Callable[[Context, str], None]] = {
@@ -20,6 +21,30 @@ COMMANDS: dict[str, Callable[[Context, str], None]] = {
     "consent": lambda ctx, _t: consent.on_consent(ctx, {"v": "yes"}),
     "เปลี่ยนเขต": lambda ctx, _t: ctx.reply(district.district_prompt(ctx)),
     "changedistrict": lambda ctx, _t: ctx.reply(district.district_prompt(ctx)),
+    # The rich menu's words, typed (issue 4).
+    "ส่งไอเดีย": lambda ctx, _t: menu.open_item(ctx, "idea"),
+    "sendanidea": lambda ctx, _t: menu.open_item(ctx, "idea"),
+    "โหวต": lambda ctx, _t: menu.open_item(ctx, "vote"),
+    "vote": lambda ctx, _t: menu.open_item(ctx, "vote"),
+    "ไอเดียของฉัน": lambda ctx, _t: menu.open_item(ctx, "mine"),
+    "myideas": lambda ctx, _t: menu.open_item(ctx, "mine"),
+    "ความคืบหน้า": lambda ctx, _t: menu.open_item(ctx, "progress"),
+    "progress": lambda ctx, _t: menu.open_item(ctx, "progress"),
+    "ความเป็นส่วนตัว": lambda ctx, _t: menu.open_item(ctx, "privacy"),
+    "privacy": lambda ctx, _t: menu.open_item(ctx, "privacy"),
+    "ข้อมูลของฉัน": lambda ctx, _t: privacy.on_postback(ctx, {"c": "data"}),
+    "mydata": lambda ctx, _t: privacy.on_postback(ctx, {"c": "data"}),
+    "ลบข้อมูลของฉัน": lambda ctx, _t: privacy.on_postback(ctx, {"c": "erase"}),
+    "erasemydata": lambda ctx, _t: privacy.on_postback(ctx, {"c": "erase"}),
+    "ถอนความยินยอม": lambda ctx, _t: privacy.on_postback(ctx, {"c": "consentoff"}),
+    "withdrawconsent": lambda ctx, _t: privacy.on_postback(ctx, {"c": "consentoff"}),
+    # Project announcements off and on (issue 7), as the quick replies say them.
+    "ไม่รับข่าวโครงการ": lambda ctx, _t: privacy.on_postback(ctx, {"c": "news", "v": "off"}),
+    "stopprojectnews": lambda ctx, _t: privacy.on_postback(ctx, {"c": "news", "v": "off"}),
+    "รับข่าวโครงการ": lambda ctx, _t: privacy.on_postback(ctx, {"c": "news", "v": "on"}),
+    "getprojectnews": lambda ctx, _t: privacy.on_postback(ctx, {"c": "news", "v": "on"}),
+    "ยกเลิก": edit.cancel_typed,
+    "cancel": edit.cancel_typed,
 }
 
 
@@ -38,5 +63,7 @@ def on_text(ctx: Context, text: str) -> None:
         ctx.reply(m.text(ctx.t("consent_needed")), *follow.consent_prompt(ctx))
     elif ctx.resident.district is None:
         district.on_text(ctx, text)
+    elif conversation.get(ctx, "edit") is not None:
+        edit.on_text(ctx, text)  # the new text of an idea being edited
     else:
         idea.on_text(ctx, text)

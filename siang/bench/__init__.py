@@ -8,4 +8,6 @@ from __future__ import annotations
 
 BENCHES: dict[str, str] = {
     "webhook": "siang.bench.webhook",
+    "ballots": "siang.bench.ballots",        # issue 6: chat-path ballots and the tally
+    "broadcast": "siang.bench.broadcast",    # issue 7: an announcement to 100k residents
 }

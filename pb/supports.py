@@ -1,0 +1,159 @@
+"""Supports: a resident backs an existing idea (or a cluster staff keep) instead of
+sending a duplicate, the "me too" of the similar-idea check (issue 4).
+
+Supports are counted in the admin and used later to tell supporters about
+the project their idea went into. An idea support follows its idea through
+reclustering; supports of an idea that is withdrawn or erased move to
+another active idea of the same cluster when there is one.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+
+def add(conn: psycopg.Connection, *, process_id: int, resident_id: int, idea_id: int,
+        webhook_event_id: str | None = None) -> bool:
+    """Record that a resident supports an idea; True if new, False if already recorded."""
+    row = conn.execute(
+        """INSERT INTO supports (process_id, resident_id, idea_id, webhook_event_id)
+           VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id""",
+        (process_id, resident_id, idea_id, webhook_event_id)).fetchone()
+    return row is not None
+
+
+def add_cluster(conn: psycopg.Connection, *, process_id: int, resident_id: int, cluster_id: int,
+                webhook_event_id: str | None = None) -> bool:
+    """Record that a resident supports a whole cluster; True if new."""
+    row = conn.execute(
+        """INSERT INTO supports (process_id, resident_id, cluster_id, webhook_event_id)
+           VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id""",
+        (process_id, resident_id, cluster_id, webhook_event_id)).fetchone()
+    return row is not None
+
+
+def backers(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, int]:
+    """How many people stand behind each idea: {idea id: count}.
+
+    For a clustered idea: every active idea of its cluster counts its author
+    once (an anonymised idea counts as one person), plus every distinct
+    resident who supports an idea of the cluster or the cluster itself. For
+    an idea without a cluster: its author plus its supporters.
+    """
+    if not idea_ids:
+        return {}
+    rows = conn.execute(
+        """
+        WITH target AS (
+            SELECT i.id AS idea_id, m.cluster_id FROM ideas i
+              LEFT JOIN cluster_members m ON m.idea_id = i.id
+             WHERE i.id = ANY(%(ids)s)
+        ), group_ideas AS (
+            SELECT t.idea_id, g.id AS member_id, g.resident_id
+              FROM target t
+              JOIN ideas g ON g.id = t.idea_id
+                           OR (t.cluster_id IS NOT NULL AND g.id IN
+                               (SELECT idea_id FROM cluster_members WHERE cluster_id = t.cluster_id))
+             WHERE g.status = 'active' OR g.id = t.idea_id
+        ), people AS (
+            SELECT idea_id, coalesce('r' || resident_id, 'i' || member_id) AS who FROM group_ideas
+            UNION
+            SELECT gi.idea_id, coalesce('r' || s.resident_id, 's' || s.id) FROM group_ideas gi
+              JOIN supports s ON s.idea_id = gi.member_id
+            UNION
+            SELECT t.idea_id, coalesce('r' || s.resident_id, 's' || s.id) FROM target t
+              JOIN supports s ON s.cluster_id = t.cluster_id
+        )
+        SELECT idea_id, count(DISTINCT who) FROM people GROUP BY idea_id
+        """,
+        {"ids": list(idea_ids)}).fetchall()
+    return {int(i): int(n) for i, n in rows}
+
+
+def count_for_ideas(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, int]:
+    """Supports recorded on each idea itself: {idea id: count} (ideas without any omitted)."""
+    if not idea_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT idea_id, count(*) FROM supports WHERE idea_id = ANY(%s) GROUP BY idea_id",
+        (list(idea_ids),)).fetchall()
+    return {int(i): int(n) for i, n in rows}
+
+
+def count_for_clusters(conn: psycopg.Connection, cluster_ids: list[int]) -> dict[int, int]:
+    """Distinct supporters of each cluster or any of its ideas: {cluster id: count}.
+
+    An anonymised support (resident erased) counts as one supporter.
+    """
+    if not cluster_ids:
+        return {}
+    rows = conn.execute(
+        """SELECT cluster_id, count(DISTINCT who) FROM (
+               SELECT s.cluster_id, coalesce('r' || s.resident_id, 's' || s.id) AS who
+                 FROM supports s WHERE s.cluster_id = ANY(%(c)s)
+               UNION ALL
+               SELECT m.cluster_id, coalesce('r' || s.resident_id, 's' || s.id) FROM supports s
+                 JOIN cluster_members m ON m.idea_id = s.idea_id
+                WHERE m.cluster_id = ANY(%(c)s)) x
+            GROUP BY cluster_id""",
+        {"c": list(cluster_ids)}).fetchall()
+    return {int(c): int(n) for c, n in rows}
+
+
+def of_resident(conn: psycopg.Connection, resident_id: int) -> list[tuple[int, str]]:
+    """The ideas a resident supports, newest first: [(idea id, text)]."""
+    rows = conn.execute(
+        """SELECT i.id, i.text FROM supports s JOIN ideas i ON i.id = s.idea_id
+            WHERE s.resident_id = %s ORDER BY s.created_at DESC, s.id DESC""",
+        (resident_id,)).fetchall()
+    return [(int(i), t) for i, t in rows]
+
+
+def count_of_resident(conn: psycopg.Connection, resident_id: int) -> int:
+    row = conn.execute("SELECT count(*) FROM supports WHERE resident_id = %s",
+                       (resident_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def rehome(conn: psycopg.Connection, idea_ids: list[int]) -> int:
+    """Move other residents' supports off ideas that are leaving, onto a sibling idea.
+
+    Called before ideas are withdrawn or erased: each support moves to the
+    lowest-id other active idea of the same cluster (skipped when the
+    supporter already backs that one, or when there is no sibling). The
+    supports left on the leaving ideas are then deleted.
+
+    Returns:
+        How many supports moved.
+    """
+    if not idea_ids:
+        return 0
+    moved = conn.execute(
+        """
+        INSERT INTO supports (process_id, resident_id, idea_id, created_at)
+        SELECT s.process_id, s.resident_id, sib.id, s.created_at
+          FROM supports s
+          JOIN cluster_members m ON m.idea_id = s.idea_id
+          JOIN LATERAL (
+                SELECT i.id FROM cluster_members m2 JOIN ideas i ON i.id = m2.idea_id
+                 WHERE m2.cluster_id = m.cluster_id AND i.status = 'active'
+                   AND NOT (i.id = ANY(%(ids)s))
+                 ORDER BY i.id LIMIT 1) sib ON true
+         WHERE s.idea_id = ANY(%(ids)s) AND s.resident_id IS NOT NULL
+        ON CONFLICT DO NOTHING
+        """, {"ids": list(idea_ids)}).rowcount
+    conn.execute("DELETE FROM supports WHERE idea_id = ANY(%s)", (list(idea_ids),))
+    return max(moved, 0)
+
+
+def remove_of_resident(conn: psycopg.Connection, resident_id: int) -> int:
+    """Delete every support a resident gave (erasure); returns how many."""
+    return max(conn.execute("DELETE FROM supports WHERE resident_id = %s",
+                            (resident_id,)).rowcount, 0)
+
+
+def anonymise_of_resident(conn: psycopg.Connection, resident_id: int) -> int:
+    """Keep a resident's supports as anonymous counts (resident unlinked); returns how many."""
+    return max(conn.execute(
+        "UPDATE supports SET resident_id = NULL, webhook_event_id = NULL WHERE resident_id = %s",
+        (resident_id,)).rowcount, 0)

@@ -1,0 +1,242 @@
+"""District scope and roles, checked on every admin route as every role.
+
+The table ROUTES must name every admin endpoint: a new route fails this test
+until it says what kind it is, and then it is walked like the others.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pb import abuse, audit, projects, review
+from pb.scope import Scope
+from tests.admin_support import (HOME, OTHER, StaffClient, accounts, cluster_of,  # noqa: F401
+                                 seed_ideas, signed_in, version_of)
+from workers.clustering import refresh_keywords
+
+# endpoint → kind:
+#   public: no sign-in needed; self: any signed-in staff member, about themselves;
+#   read: any signed-in staff member, within their districts;
+#   write: admin or officer, within their districts; admin: admins only.
+ROUTES = {
+    "admin.auth.login": "public",
+    "admin.auth.logout": "self",
+    "admin.auth.password": "self",
+    "admin.auth.language": "public",
+    "admin.auth.home": "self",
+    "admin.clusters.index": "read",
+    "admin.clusters.show": "read",
+    "admin.clusters.rename": "write",
+    "admin.clusters.lock": "write",
+    "admin.clusters.merge": "write",
+    "admin.clusters.ideas": "write",
+    "admin.clusters.flagged": "read",
+    "admin.clusters.decide_flagged": "write",
+    "admin.projects.index": "read",
+    "admin.projects.show": "read",
+    "admin.projects.new": "write",
+    "admin.projects.edit": "write",
+    "admin.projects.state": "write",
+    "admin.projects.add_cluster": "write",
+    "admin.audit.index": "admin",
+    "admin.staff.index": "admin",
+}
+
+
+# List pages are asked for the other district; the promotion form for its cluster.
+LISTS = {"admin.clusters.index", "admin.projects.index", "admin.clusters.flagged"}
+QUERIES = {"admin.clusters.index": "?district={district}",
+           "admin.projects.index": "?district={district}",
+           "admin.clusters.flagged": "?district={district}",
+           "admin.projects.new": "?cluster={cluster}"}
+
+
+@pytest.fixture
+def world(db, clean, accounts):
+    """Two clusters and a draft project in each of HOME and OTHER."""
+    seeded = seed_ideas(db, clean, [
+        (HOME, "ถนนซอยประชาอุทิศ 45 เป็นหลุมเป็นบ่อ"), (HOME, "ถนนซอยประชาอุทิศ 45 เป็นหลุมบ่อมาก"),
+        (HOME, "ไฟฟ้าส่องสว่างในซอยดับ มืดมาก"),
+        (OTHER, "ขยะล้นถังริมคลองทุกวัน"), (OTHER, "ขยะล้นถังริมคลองส่งกลิ่นเหม็น"),
+        (OTHER, "ทางเท้าแตกเดินลำบาก")])
+    for district in (HOME, OTHER):
+        refresh_keywords(db, clean.mean, seeded.process_id, district)
+    ids = seeded.ideas
+    home, home2 = cluster_of(db, ids[0]), cluster_of(db, ids[2])
+    other, other2 = cluster_of(db, ids[3]), cluster_of(db, ids[5])
+    system = Scope.system()
+    made = {}
+    for name, cluster, district in (("home", home2, HOME), ("other", other2, OTHER)):
+        made[name], _outcome = projects.promote(
+            db, system, {cluster: version_of(db, cluster)},
+            projects.ProjectFields(title=f"โครงการ {district}", district=district,
+                                   fiscal_year=2569))
+    flagged = seed_ideas(db, clean, [(HOME, "ไอเดียที่มีคำไม่สุภาพ"), (OTHER, "ไอเดียที่มีคำหยาบ")])
+    for idea_id in flagged.ideas:
+        db.execute("DELETE FROM cluster_members WHERE idea_id = %s", (idea_id,))
+        abuse.flag(db, idea_id, ["คำ"])
+    db.commit()
+    return {"home": {"cluster": home, "cluster2": home2, "project": made["home"],
+                     "idea": ids[0], "flagged": flagged.ideas[0]},
+            "other": {"cluster": other, "cluster2": other2, "project": made["other"],
+                      "idea": ids[3], "flagged": flagged.ideas[1]}}
+
+
+def _urls(app, objects) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every admin route, ids taken from ``objects``."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in ROUTES:      # test_every_admin_route_is_classified says so
+            continue
+        values = {"cluster_id": objects["cluster"], "project_id": objects["project"]}
+        # Other ids (another area's objects, none made here): one that does not exist.
+        url = rule.build({k: values.get(k, 999_999) for k in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule.endpoint, method, url))
+    return out
+
+
+def _form(endpoint: str, objects, db) -> dict:
+    """A form that would succeed if the scope check were missing."""
+    cluster = objects["cluster"]
+    version = version_of(db, cluster)
+    forms = {
+        "admin.clusters.rename": {"version": version, "label": "forged name"},
+        "admin.clusters.lock": {"version": version, "locked": "1"},
+        "admin.clusters.merge": {"version": version, "target": objects["cluster2"]},
+        "admin.clusters.ideas": {"version": version, "action": "spam", "reason": "x",
+                                 "idea": str(objects["idea"])},
+        "admin.projects.new": {"cluster": cluster, f"v{cluster}": version, "title": "forged",
+                               "district": OTHER, "fiscal_year": "2569"},
+        "admin.projects.edit": {"version": "1", "title": "forged", "district": OTHER,
+                                "fiscal_year": "2569"},
+        "admin.projects.state": {"version": "1", "state": "ready_for_vote"},
+        "admin.clusters.decide_flagged": {"decision": "spam", "reason": "x",
+                                          "idea": str(objects["flagged"])},
+        "admin.projects.add_cluster": {"version": "1", "cluster": cluster,
+                                       "cluster_version": version},
+    }
+    return forms.get(endpoint, {})
+
+
+def test_every_admin_route_is_classified(stack):
+    endpoints = {r.endpoint for r in stack["app"].url_map.iter_rules()
+                 if r.endpoint.startswith("admin.") and r.endpoint != "admin.static"}
+    unclassified, gone = sorted(endpoints - set(ROUTES)), sorted(set(ROUTES) - endpoints)
+    assert not unclassified, f"classify these admin routes in ROUTES: {unclassified}"
+    assert not gone, f"these ROUTES entries no longer exist: {gone}"
+
+
+def _snapshot(db):
+    rows = (db.execute("SELECT id, label, locked, review_version, size FROM clusters ORDER BY id")
+            .fetchall(),
+            db.execute("SELECT id, title, state, version FROM projects ORDER BY id").fetchall(),
+            db.execute("SELECT id, status FROM ideas ORDER BY id").fetchall())
+    db.commit()
+    return rows
+
+
+@pytest.mark.parametrize("role", ["officer", "viewer", "anonymous"])
+def test_walk_every_route_outside_the_scope(role, stack, world, db, signed_in):
+    """An officer never reads or changes another district; a viewer never changes
+    anything; an anonymous visitor gets nothing."""
+    staff = StaffClient(stack["app"], "") if role == "anonymous" else signed_in(role)
+    staff.get("/admin/login" if role == "anonymous" else "/admin/clusters")
+    before = _snapshot(db)
+    for endpoint, method, url in _urls(stack["app"], world["other"]):
+        kind = ROUTES[endpoint]
+        if kind in ("public", "self"):
+            continue
+        if method == "GET":
+            query = QUERIES.get(endpoint, "").format(cluster=world["other"]["cluster"],
+                                                     district=OTHER)
+            response = staff.client.get(url + query)
+            status = response.status_code
+            if endpoint in LISTS and role == "officer":
+                # A list page answers, but shows nothing of the other district.
+                body = response.get_data(as_text=True)
+                assert status == 200, (endpoint, status)
+                assert f"/admin/clusters/{world['other']['cluster']}" not in body
+                assert f"/admin/projects/{world['other']['project']}" not in body
+                continue
+        else:
+            form = _form(endpoint, world["other"], db)
+            status = staff.post(url, form).status_code
+        if role == "anonymous":
+            expected = {302} if method == "GET" else {401}
+        elif kind == "admin":
+            expected = {403}
+        elif role == "viewer":
+            expected = {200} if (method == "GET" and kind == "read") else {403}
+        else:                                   # officer, other district
+            expected = {404}
+        assert status in expected, (role, endpoint, method, url, status)
+    assert _snapshot(db) == before
+    assert audit.entries(db, action="cluster.") == []
+    assert audit.entries(db, action="project.") == [] or \
+        all(e.staff_id is None for e in audit.entries(db, action="project."))
+
+
+@pytest.mark.parametrize("role", ["admin", "officer"])
+def test_walk_every_read_route_inside_the_scope(role, stack, world, signed_in):
+    staff = signed_in(role)
+    for endpoint, method, url in _urls(stack["app"], world["home"]):
+        if method != "GET" or ROUTES[endpoint] not in ("read", "write"):
+            continue
+        if endpoint == "admin.projects.new":
+            url += f"?cluster={world['home']['cluster']}"
+        assert staff.client.get(url).status_code == 200, (role, endpoint, url)
+
+
+def test_admin_reaches_every_district(stack, world, signed_in):
+    staff = signed_in("admin")
+    for objects in (world["home"], world["other"]):
+        for endpoint, method, url in _urls(stack["app"], objects):
+            if method == "GET" and ROUTES[endpoint] in ("read", "admin"):
+                assert staff.client.get(url).status_code == 200, (endpoint, url)
+
+
+def test_officer_cannot_merge_into_or_promote_with_another_district(stack, world, db,
+                                                                   signed_in):
+    staff = signed_in("officer")
+    home = world["home"]["cluster"]
+    staff.get(f"/admin/clusters/{home}")
+    response = staff.post(f"/admin/clusters/{home}/merge", {
+        "version": version_of(db, home), "target": world["other"]["cluster"]})
+    assert response.status_code == 404
+    response = staff.post(f"/admin/clusters/{home}/ideas", {
+        "version": version_of(db, home), "action": "move", "idea": str(world["home"]["idea"]),
+        "target": world["other"]["cluster"]})
+    assert response.status_code == 404
+    page = staff.get(f"/admin/projects/new?cluster={home}")
+    choices = page.get_data(as_text=True).split('name="district"')[1].split("</select>")[0]
+    assert OTHER not in choices
+    response = staff.post(f"/admin/projects/new?cluster={home}", {
+        "cluster": home, f"v{home}": version_of(db, home), "title": "x", "district": OTHER,
+        "fiscal_year": "2569"})
+    assert response.status_code == 400
+    assert cluster_of(db, world["home"]["idea"]) == home
+
+
+def test_scope_lists_only_reachable_clusters_and_projects(stack, world, signed_in):
+    officer = signed_in("officer").get("/admin/clusters").get_data(as_text=True)
+    assert f"/admin/clusters/{world['home']['cluster']}" in officer
+    assert f"/admin/clusters/{world['other']['cluster']}" not in officer
+    projects_page = signed_in("officer").get("/admin/projects").get_data(as_text=True)
+    assert f"/admin/projects/{world['home']['project']}" in projects_page
+    assert f"/admin/projects/{world['other']['project']}" not in projects_page
+    other_officer = signed_in("other_officer").get("/admin/clusters").get_data(as_text=True)
+    assert f"/admin/clusters/{world['home']['cluster']}" not in other_officer
+
+
+def test_scope_rules():
+    officer = Scope.for_staff(1, "x", "officer", [HOME])
+    assert officer.allows(HOME) and not officer.allows(OTHER) and not officer.allows(None)
+    assert Scope.for_staff(1, "x", "officer", []).districts == frozenset()
+    assert Scope.for_staff(1, "x", "viewer", []).districts is None
+    assert Scope.for_staff(1, "x", "viewer", [HOME]).districts == {HOME}
+    assert Scope.for_staff(1, "x", "admin", [HOME]).districts is None
+    assert not Scope.for_staff(1, "x", "viewer", []).can_write
+    with pytest.raises(ValueError):
+        Scope.for_staff(1, "x", "root", [])
+    assert review.STATUSES and projects.STATES

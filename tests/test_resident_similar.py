@@ -1,0 +1,249 @@
+"""Transcripts: the similar-idea check at submission (issue 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.handlers import similar
+from nlp.clustering import centre
+from nlp.embedder import FakeEmbedder
+from pb import ideas
+
+REPO = Path(__file__).resolve().parents[1]
+LIGHTS_30 = "ไฟส่องสว่างในซอยเจริญกรุง 30 ดับหลายดวง กลางคืนมืดมาก"
+LIGHTS_32 = "ไฟส่องสว่างในซอยเจริญกรุง 32 ดับหลายดวง กลางคืนมืดมาก"
+CANAL = "ขอให้ขุดลอกคลองผดุงกรุงเกษมช่วงหน้าชุมชน น้ำเน่าเหม็นมาก"
+
+
+def count(db, table: str) -> int:
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.fixture
+def restart_worker(settings, runtime):
+    """Replace the worker runtime (new process state: embedder, connections, LINE client)."""
+    from workers import runtime as rt
+
+    started = []
+
+    def restart():
+        started.append(rt.init(settings, embedder=FakeEmbedder()))
+
+    yield restart
+    for new in started:
+        new.close()
+    rt._runtime = runtime
+
+
+def test_similar_idea_found_and_supported_instead_of_a_duplicate(chat, sim, db):
+    somchai = chat.onboarded("บางรัก")
+    somchai.say(LIGHTS_30)
+    assert "เป็นไอเดียใหม่ในเขตของคุณค่ะ" in somchai.said_last
+
+    malee = chat.onboarded("บางรัก")
+    sim.reset_calls()
+    malee.say(LIGHTS_32)
+    assert "มีไอเดียที่คล้ายกับของคุณในเขตบางรักแล้วค่ะ" in malee.said_last
+    (bubble,) = malee.bubble_texts()
+    assert LIGHTS_30 in bubble and "มีผู้สนับสนุน 1 คน" in bubble
+    assert [b["label"] for b in malee.buttons()] == ["สนับสนุนไอเดียนี้", "ส่งเป็นไอเดียใหม่"]
+    assert [a["label"] for a in malee.quick_replies()] == ["ส่งเป็นไอเดียใหม่"]
+    # LINE's loading animation ran while the model worked, before the reply.
+    paths = [c["path"] for c in sim.calls()]
+    assert paths.index("/v2/bot/chat/loading/start") < paths.index("/v2/bot/message/reply")
+
+    malee.tap_button("สนับสนุนไอเดียนี้")
+    assert "บันทึกว่าคุณสนับสนุนไอเดียนี้แล้ว ตอนนี้มีผู้สนับสนุน 2 คน" in malee.said_last
+    assert count(db, "ideas") == 1
+    assert db.execute("SELECT resident_id, idea_id FROM supports").fetchall() == [(2, 1)]
+    assert db.execute("SELECT state FROM residents WHERE id = 2").fetchone()[0] == {}
+
+
+def test_no_similar_idea_stores_directly(chat, db):
+    a = chat.onboarded("บางรัก")
+    a.say(LIGHTS_30)
+    other_district = chat.onboarded("จตุจักร")
+    other_district.say(LIGHTS_32)        # similar, but another district
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 2)" in other_district.said_last
+    same_district = chat.onboarded("บางรัก")
+    same_district.say(CANAL)            # same district, another topic
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 3)" in same_district.said_last
+    assert count(db, "ideas") == 3 and count(db, "supports") == 0
+
+
+def test_send_mine_as_new_from_the_carousel(chat, db):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    malee.tap_button("ส่งเป็นไอเดียใหม่")
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 2)" in malee.said_last
+    assert "อยู่กลุ่มเดียวกับไอเดียที่คล้ายกันอีก 1 ไอเดีย" in malee.said_last
+    assert db.execute("SELECT text FROM ideas WHERE id = 2").fetchone()[0] == LIGHTS_32
+    assert count(db, "supports") == 0
+
+
+def test_double_tap_stale_and_forged_postbacks_change_nothing(chat, db):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    carousel = malee.last
+    support_data = malee.buttons()[0]["data"]
+    malee.tap_button("สนับสนุนไอเดียนี้")
+    # the same button again (a double tap), and "send as new" from the old carousel
+    malee.tap_data(support_data)
+    assert "ตัวเลือกนี้ใช้ไปแล้วหรือหมดอายุแล้ว" in malee.said_last
+    malee.last = carousel
+    malee.tap_button("ส่งเป็นไอเดียใหม่")
+    assert "ตัวเลือกนี้ใช้ไปแล้วหรือหมดอายุแล้ว" in malee.said_last
+    # forged: unknown action, an idea that was never offered, junk
+    for data in ("a=sim&c=s&i=999&n=xyz", "a=sim&c=n", "a=nope", "%%%", "a=sim&c=s&i=abc&n="):
+        malee.tap_data(data)
+        assert "ขออภัยค่ะ" in malee.said_last
+    assert count(db, "ideas") == 1 and count(db, "supports") == 1
+
+
+def test_forged_idea_id_with_the_right_nonce_is_refused(chat, db):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    chat.onboarded("บางรัก").say(CANAL)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    carousel = malee.last
+    data = malee.buttons()[0]["data"].replace("i=1", "i=2")   # the canal idea was not offered
+    malee.tap_data(data)
+    assert "ตัวเลือกนี้ใช้ไปแล้วหรือหมดอายุแล้ว" in malee.said_last
+    assert count(db, "supports") == 0
+    malee.last = carousel
+    malee.tap_button("สนับสนุนไอเดียนี้")                        # the real choice still works
+    assert count(db, "supports") == 1
+
+
+def test_moving_on_sends_the_pending_idea_as_new(chat, db):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    malee.say(CANAL)
+    assert "ไอเดียก่อนหน้าของคุณส่งเป็นไอเดียใหม่แล้วค่ะ (ไอเดียเลขที่ 2)" in malee.said_last
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 3)" in malee.said_last
+    assert [r[0] for r in db.execute("SELECT text FROM ideas ORDER BY id")] == [
+        LIGHTS_30, LIGHTS_32, CANAL]
+
+
+def test_own_ideas_are_not_offered_and_a_repeat_is_pointed_at(chat, db):
+    a = chat.onboarded("บางรัก")
+    a.say(LIGHTS_30)
+    a.say(LIGHTS_32)                     # similar to their own: stored, no carousel
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 2)" in a.said_last
+    a.say(LIGHTS_30)
+    assert "คุณส่งไอเดียนี้ไว้แล้วค่ะ (ไอเดียเลขที่ 1)" in a.said_last
+    assert count(db, "ideas") == 2
+
+
+def test_redelivered_event_in_the_middle_of_the_conversation(chat, sim, work, db):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    text_event = malee.events[-1]["event"]["webhookEventId"]
+    before = len(sim.messages(malee.user_id))
+    assert sim.redeliver(text_event)["status"] == 200
+    work()
+    assert len(sim.messages(malee.user_id)) == before      # no second carousel
+    malee.tap_button("สนับสนุนไอเดียนี้")
+    support_event = malee.events[-1]["event"]["webhookEventId"]
+    assert sim.redeliver(support_event)["status"] == 200
+    assert sim.redeliver(text_event)["status"] == 200
+    work()
+    assert count(db, "ideas") == 1 and count(db, "supports") == 1
+    assert db.execute("SELECT count(*) FROM webhook_events WHERE is_redelivery").fetchone()[0] == 0
+
+
+def test_pending_choice_survives_a_worker_restart(chat, db, restart_worker):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    restart_worker()
+    malee.tap_button("ส่งเป็นไอเดียใหม่")
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 2)" in malee.said_last
+    restart_worker()
+    malee.say("อยากให้มีถังขยะแยกประเภทหน้าตลาดบางรักอีก 5 จุด")
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 3)" in malee.said_last
+
+
+def test_english_resident_sees_english_carousel(chat):
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    bob = chat.onboarded("บางรัก", language="en")
+    bob.say(LIGHTS_32)
+    assert "There are ideas like yours in Bang Rak already" in bob.said_last
+    assert [b["label"] for b in bob.buttons()] == ["Support this idea", "Send mine as new"]
+    bob.tap_button("Support this idea")
+    assert "now has 2 supporters" in bob.said_last
+
+
+def test_three_suggestions_at_most_one_per_cluster(chat, db):
+    texts = [f"ไฟส่องสว่างในซอยเจริญกรุง {n} ดับหลายดวง กลางคืนมืดมาก" for n in (30, 34, 36, 38, 40)]
+    for text in texts:
+        chat.onboarded("บางรัก").say(text)
+    clusters = db.execute("SELECT count(DISTINCT cluster_id) FROM cluster_members").fetchone()[0]
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)
+    assert 1 <= len(malee.bubbles()) <= min(3, clusters)
+
+
+# --- the search itself and its threshold ------------------------------------------------
+
+
+def test_similar_search_is_the_exact_centred_cosine(db):
+    """The SQL formula equals numpy's cosine between centred unit vectors."""
+    from pb import processes
+
+    rng = np.random.default_rng(0)
+    mean = rng.normal(size=384).astype(np.float32) * 0.05
+    raws = rng.normal(size=(6, 384)).astype(np.float32)
+    raws /= np.linalg.norm(raws, axis=1, keepdims=True)
+    pid = processes.current_id(db)
+    for k, raw in enumerate(raws):
+        idea_id, _ = ideas.insert(db, process_id=pid, resident_id=None, district="บางรัก",
+                                  text=f"idea {k}", normalised_text=f"idea {k}",
+                                  webhook_event_id=f"e{k}")
+        ideas.store_embedding(db, idea_id, "m", raw)
+    ideas.set_status(db, 6, "withdrawn")
+    query = raws[0] + 0.3 * raws[1]
+    query /= np.linalg.norm(query)
+    found = ideas.similar_in_district(db, process_id=pid, district="บางรัก", model="m",
+                                      raw=query, mean=mean, limit=10)
+    expected = centre(raws[:5], mean) @ centre(query, mean)
+    assert [f.id for f in found] == [int(i) + 1 for i in np.argsort(-expected)]
+    np.testing.assert_allclose([f.similarity for f in found], np.sort(expected)[::-1], atol=1e-4)
+    assert ideas.similar_in_district(db, process_id=pid, district="จตุจักร", model="m",
+                                     raw=query, mean=mean) == []
+
+
+def test_thresholds_match_the_traffy_artefact():
+    derived = json.loads((REPO / "nlp/artefacts/similar_threshold.json").read_text("utf-8"))
+    for name, value in similar.SIMILAR_THRESHOLDS.items():
+        assert derived[name]["threshold"] == value, name
+        assert derived[name]["target_precision"] == 0.9
+    e5 = derived["multilingual-e5-small"]
+    row = next(r for r in e5["curve_centred"] if r["t"] == e5["threshold"])
+    assert row["precision"] >= 0.9 and row["suggestions"] >= 100
+    assert similar.threshold_for("fake-trigram-64") == similar.SIMILAR_THRESHOLDS["fake-trigram-384"]
+    with pytest.raises(KeyError):
+        similar.threshold_for("unknown-model")
+
+
+@pytest.mark.model
+def test_e5_paraphrase_passes_the_threshold_and_another_topic_does_not():
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from nlp.clustering import mean_for
+    from nlp.embedder import load_embedder
+
+    e5 = load_embedder("e5", Path(os.environ.get("SIANG_MODEL_CACHE") or REPO / "var/test-models"))
+    raw = e5.encode([LIGHTS_30, "ไฟถนนในซอยเจริญกรุง 32 ดับ มืดมากตอนกลางคืน อันตราย", CANAL])
+    v = centre(raw, mean_for(e5.name))
+    threshold = similar.threshold_for(e5.name)
+    assert v[0] @ v[1] >= threshold > v[0] @ v[2]

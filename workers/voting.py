@@ -1,0 +1,172 @@
+"""RQ jobs of voting rounds: tell residents a round opened, close and tally it, tell voters the result.
+
+Jobs take a round id and are idempotent (STYLE.md habit 7): each notice is
+claimed by a timestamp on the round (``open_notice_at``,
+``result_notice_at``) in the same transaction that writes its outbox rows,
+so a second run finds it claimed and sends nothing; closing and tallying
+check the round's state under a row lock. Outbox rows are multicast
+batches of at most 500 LINE user ids (LINE's limit), one language per
+batch, each with its own ``X-Line-Retry-Key``; they are enqueued for
+delivery after the commit (the sweeper re-enqueues any that were missed).
+
+The sweeper (``workers.sweeper``) enqueues :func:`notify_round_open` for
+rounds whose window has started and :func:`close_round` for rounds past
+``closes_at``; staff enqueue :func:`tally_round` on demand and
+:func:`notify_round_result` by publishing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+
+from bot import catalog
+from bot.handlers import vote
+from pb import ballots, outbox, results, rounds
+from workers import runtime
+
+log = logging.getLogger(__name__)
+MULTICAST_MAX = 500            # user ids per multicast call (Messaging API)
+TALLY_TIMEOUT_S = 3600         # MES on a city-wide round takes minutes, not hours
+
+
+def _enqueue_delivery(outbox_ids: list[int]) -> None:
+    queue = runtime.get().queue
+    for outbox_id in outbox_ids:
+        queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
+                      result_ttl=60, failure_ttl=86400)
+
+
+def multicast_batches(conn: psycopg.Connection, recipients: list[tuple[str, str]],
+                      compose) -> list[int]:
+    """Write outbox multicast rows: recipients grouped by language, ≤500 per row.
+
+    Args:
+        recipients: (LINE user id, language) pairs.
+        compose: language → the LINE messages (1–5).
+
+    Returns:
+        the outbox ids, to deliver after the commit.
+    """
+    by_language: dict[str, list[str]] = {}
+    for user_id, language in recipients:
+        by_language.setdefault(language if language in catalog.LANGUAGES else "th", []).append(user_id)
+    ids = []
+    for language in sorted(by_language):
+        users = by_language[language]
+        messages = compose(language)
+        for start in range(0, len(users), MULTICAST_MAX):
+            ids.append(outbox.add(conn, kind="multicast", messages=messages,
+                                  recipients=users[start:start + MULTICAST_MAX]))
+    return ids
+
+
+def notify_round_open(round_id: int) -> int:
+    """Tell consenting residents in scope (not opted out of news) that a round is open.
+
+    Runs once the round's window has started; before that (or after it was
+    done) it does nothing.
+
+    Returns:
+        outbox rows written (0 when not due or already done).
+    """
+    conn = runtime.get().connection()
+    with conn.transaction():
+        if not rounds.mark_open_notice(conn, round_id):
+            return 0
+        found = rounds.load(conn, round_id)
+        assert found is not None
+        recipients = rounds.residents_in_scope(conn, found.district)
+        ids = multicast_batches(conn, recipients,
+                                lambda language: vote.open_notice(found, language, catalog.t))
+    log.info("round %s open notice: %s residents in %s batches", round_id, len(recipients), len(ids))
+    _enqueue_delivery(ids)
+    return len(ids)
+
+
+def close_round(round_id: int) -> str:
+    """Close a round past its closing time, then tally it.
+
+    Returns:
+        "tallied", "closed" (no tally: nothing to count yet is still stored),
+        or "skipped" (not open or not due; or already closed and tallied).
+    """
+    conn = runtime.get().connection()
+    with conn.transaction():
+        closed = rounds.close_due(conn, round_id)
+    found = None
+    with conn.transaction():
+        found = rounds.load(conn, round_id)
+    if found is None or found.state != "closed":
+        return "closed" if closed else "skipped"
+    return tally_round(round_id, first_only=True)
+
+
+def tally_round(round_id: int, first_only: bool = False) -> str:
+    """Tally a closed (or already tallied) round under both rules and store the results.
+
+    Args:
+        first_only: tally only a round not tallied yet (the sweeper's catch-up:
+            a second tally of the same ballots would only cost time).
+
+    Returns:
+        "tallied", or "skipped" when the round is a draft, open or published
+        (or already tallied, with ``first_only``).
+    """
+    conn = runtime.get().connection()
+    try:
+        with conn.transaction():
+            outcome = results.compute(conn, round_id,
+                                      states=("closed",) if first_only else ("closed", "tallied"))
+    except rounds.RoundError:
+        return "skipped"
+    chosen = next(r for r in outcome.values() if r.chosen)
+    log.info("round %s tallied: %s ballots, quorum met %s, %s winners (%.1f s)", round_id,
+             chosen.ballots, chosen.quorum_met, len(chosen.winners), chosen.seconds)
+    return "tallied"
+
+
+def tally_first(round_id: int) -> str:
+    """The sweeper's catch-up tally of a closed round (see :func:`tally_round`)."""
+    return tally_round(round_id, first_only=True)
+
+
+def notify_round_result(round_id: int) -> int:
+    """Tell the round's LINE voters the published result (winners, or "not valid").
+
+    Returns:
+        outbox rows written (0 when not published or already told).
+    """
+    rt = runtime.get()
+    conn = rt.connection()
+    with conn.transaction():
+        if not rounds.mark_result_notice(conn, round_id):
+            return 0
+        found = rounds.load(conn, round_id)
+        assert found is not None
+        stored = results.of_round(conn, round_id)
+        chosen = stored.get(found.rule)
+        if chosen is None:
+            return 0
+        titles = {p.code: p.title for p in rounds.projects_of(conn, round_id)}
+        url = f"{rt.settings.public_base_url}/results/{round_id}"
+        recipients = ballots.voters_to_tell(conn, round_id)
+        ids = multicast_batches(
+            conn, recipients,
+            lambda language: vote.result_notice(found, chosen, titles, language, url, catalog.t))
+    _enqueue_delivery(ids)
+    return len(ids)
+
+
+def due_jobs(conn: psycopg.Connection) -> list[tuple[str, int, str]]:
+    """What the sweeper should enqueue for voting rounds: (function, round id, job id)."""
+    jobs = [("workers.voting.notify_round_open", rid, f"round-open-{rid}")
+            for rid in rounds.due_to_notify(conn)]
+    jobs += [("workers.voting.close_round", rid, f"round-close-{rid}")
+             for rid in rounds.due_to_close(conn)]
+    jobs += [("workers.voting.tally_first", rid, f"round-tally-{rid}")
+             for rid in rounds.due_to_tally(conn)]
+    jobs += [("workers.voting.notify_round_result", rid, f"round-result-{rid}")
+             for rid in rounds.due_to_tell_result(conn)]
+    return jobs
