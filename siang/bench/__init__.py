@@ -8,6 +8,7 @@ from __future__ import annotations
 
 BENCHES: dict[str, str] = {
     "webhook": "siang.bench.webhook",
+    "e2e": "siang.bench.e2e",                # issue 8: similar-idea reply at 100k ideas
     "ballots": "siang.bench.ballots",        # issue 6: chat-path ballots and the tally
     "broadcast": "siang.bench.broadcast",    # issue 7: an announcement to 100k residents
 }
