@@ -40,7 +40,7 @@ class Harness:
     """
 
     def __init__(self, name: str, data_dir: Path | None = None, embedder: str = "fake") -> None:
-        data_dir = (data_dir or Path("var") / "bench").absolute()
+        data_dir = (data_dir or Path("var") / "bench" / name).absolute()  # one server per bench
         base = Settings(channel_secret=SECRET, channel_access_token=TOKEN, data_dir=data_dir,
                         database_url=os.environ.get("DATABASE_URL", ""),
                         redis_url=os.environ.get("REDIS_URL", ""), embedder=embedder)
