@@ -121,6 +121,12 @@ ACTIONS = {
     "project.add_clusters": _l("added clusters to a project"),
     "project.update": _l("edited a project"),
     "project.transition": _l("changed a project's state"),
+    "progress.form": _l("edited a progress-report form"),
+    "progress.report": _l("filed a progress report"),
+    "announcement.create": _l("drafted an announcement"),
+    "announcement.update": _l("edited an announcement"),
+    "announcement.queue": _l("sent an announcement"),
+    "announcement.cancel": _l("stopped an announcement"),
 }
 
 

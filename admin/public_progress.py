@@ -23,7 +23,6 @@ from typing import Any
 from flask import (Blueprint, Response, abort, current_app, render_template, request,
                    url_for)
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from pb import districts, progress
 from pb import projects as project_rows
@@ -213,9 +212,9 @@ class ChartRow:
     y: int
 
 
-def chart_rows(items: list[tuple[str, int, float, str]], row_height: int = 34) -> list[ChartRow]:
+def chart_rows(items: list[tuple[str, int, float, str]], row_height: int = 46) -> list[ChartRow]:
     """(label, percent, disbursed share 0–1, link) → rows placed for the SVG template."""
-    return [ChartRow(label if len(label) <= 40 else label[:39] + "…", int(percent),
+    return [ChartRow(label if len(label) <= 48 else label[:47] + "…", int(percent),
                      round(100 * share), href, i * row_height)
             for i, (label, percent, share, href) in enumerate(items)]
 

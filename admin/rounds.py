@@ -94,6 +94,7 @@ BALLOT_TYPES = {"approval": _l("Approval (at most k picks)"),
                 "cumulative": _l("Cumulative points (imported)")}
 RULES = {"greedy": _l("Greedy by votes within the budget"),
          "mes": _l("Method of Equal Shares")}
+RULES_SHORT = {"greedy": _l("Greedy"), "mes": _l("MES")}
 COMPLETIONS = {"default": _l("Budget increase in steps of one percent (pabutools voter_budget_increment)"),
                "add1": _l("Add1: budget increase one baht at a time (exact, slow)")}
 PAPER_PROBLEMS = {
@@ -285,8 +286,8 @@ def result_rows(found: Round, on_ballot: list[RoundProject],
     return rows
 
 
-CHART_WIDTH = 600
-CHART_ROW = 44
+CHART_WIDTH = 400          # viewBox units: 15-unit text stays readable scaled to a phone
+CHART_ROW = 48
 
 
 def chart(rows: list[ResultRow], limit: int = 60) -> tuple[list[ChartBar], int]:
@@ -296,8 +297,8 @@ def chart(rows: list[ResultRow], limit: int = 60) -> tuple[list[ChartBar], int]:
     bars = []
     for n, r in enumerate(shown):
         value = r.points if r.points is not None else r.votes
-        title = r.title if len(r.title) <= 60 else r.title[:59] + "…"
-        bars.append(ChartBar(y=n * CHART_ROW, width=max(2.0, (CHART_WIDTH - 90) * value / top),
+        title = r.title if len(r.title) <= 44 else r.title[:43] + "…"
+        bars.append(ChartBar(y=n * CHART_ROW, width=max(2.0, (CHART_WIDTH - 70) * value / top),
                              label=title, count=f"{value:,}", winner=r.chosen_win))
     return bars, max(CHART_ROW, len(bars) * CHART_ROW)
 
@@ -318,7 +319,7 @@ def _round_page(found: Round, conn: psycopg.Connection) -> dict:
         "stale": chosen is not None and chosen.ballots != turnout["all"],
         "rows": rows, "bars": bars, "chart_height": height, "chart_width": CHART_WIDTH,
         "state": display_state(found), "states": STATES, "ballot_types": BALLOT_TYPES,
-        "rules": RULES, "completions": COMPLETIONS,
+        "rules": RULES, "rules_short": RULES_SHORT, "completions": COMPLETIONS,
         "total_cost": sum(p.cost_baht for p in on_ballot),
         "too_costly": [p for p in on_ballot if p.cost_baht > found.budget_baht],
     }

@@ -1,4 +1,4 @@
-"""The Flex card of a project's progress, shared by the chat's "ความคืบหน้า" and staff announcements.
+"""The Flex card of a project's progress, for the chat's "ความคืบหน้า" and staff announcements.
 
 One bubble: the project's name, district and fiscal year, its status, a
 progress bar (a box inside a box, the bar's ``width`` the percent: Flex has
@@ -63,8 +63,9 @@ def bubble(project: ProjectProgress, language: str, base_url: str,
         body.append(m.flex_text(t("progress_percent", percent=project.percent), size="sm"))
         allocated = project.allocated_baht
         if allocated:
-            body.append(m.flex_text(t("progress_card_money", disbursed=f"{project.disbursed_baht:,}",
-                                      allocated=f"{allocated:,}"), size="xs", color=m.MUTED))
+            money = t("progress_card_money", disbursed=f"{project.disbursed_baht:,}",
+                      allocated=f"{allocated:,}")
+            body.append(m.flex_text(money, size="xs", color=m.MUTED))
         if project.latest_date is not None:
             body.append(m.flex_text(
                 t("progress_card_latest", date=be_date(project.latest_date),

@@ -56,7 +56,7 @@ CREATE TABLE announcements (
     project_id  bigint REFERENCES projects (id) ON DELETE SET NULL,
     audience    text NOT NULL CHECK (audience IN ('supporters', 'voters', 'district', 'all')),
     district    text,                     -- audience 'district'
-    round_id    bigint,                   -- audience 'voters': a voting round (issue 6)
+    round_id    bigint REFERENCES voting_rounds (id) ON DELETE SET NULL,   -- audience 'voters'
     text_th     text NOT NULL CHECK (char_length(text_th) BETWEEN 1 AND 4000),
     text_en     text NOT NULL DEFAULT '' CHECK (char_length(text_en) <= 4000),
     with_card   boolean NOT NULL DEFAULT false,
@@ -74,7 +74,7 @@ CREATE TABLE announcements (
     queued_by   bigint REFERENCES staff (id),
     queued_at   timestamptz,
     CHECK ((audience = 'district') = (district IS NOT NULL)),
-    CHECK ((audience = 'voters') = (round_id IS NOT NULL))
+    CHECK (audience <> 'voters' OR round_id IS NOT NULL OR state <> 'draft')
 );
 CREATE INDEX announcements_created ON announcements (created_at DESC, id DESC);
 

@@ -35,6 +35,9 @@ __all__ = [
     "recluster",
     "remove_from_centroid",
     "RECLUSTER_DISTANCE",
+    "RECLUSTER_DISTANCES",
+    "recluster_distance",
+    "EXACT_MAX",
     "medoid",
 ]
 
@@ -234,9 +237,38 @@ def remove_from_centroid(centroid: np.ndarray, count: int, vector: np.ndarray) -
 
 
 #: Default cut of :func:`recluster` without ``n_clusters``: groups merge
-#: while their average cosine distance (centred vectors) is below this, i.e.
-#: while the average cosine between their ideas is above 0.15.
+#: while their average cosine distance is below this, i.e. while the average
+#: cosine between their ideas is above 1 - RECLUSTER_DISTANCE. Chosen for
+#: the E5 grouping space (:mod:`nlp.represent`); see :func:`recluster`.
 RECLUSTER_DISTANCE = 0.85
+
+#: The recluster cut per grouping space (:attr:`Representation.name` prefix).
+RECLUSTER_DISTANCES: dict[str, float] = {
+    "e5-topic": RECLUSTER_DISTANCE,
+    "multilingual-e5-small": 0.85,
+    "fake-trigram-": 0.85,
+}
+
+
+def recluster_distance(representation_name: str) -> float:
+    """Default cut of :func:`recluster` for vectors of a representation.
+
+    Args:
+        representation_name: :attr:`nlp.represent.Representation.name`
+            ("e5-topic-<digest>", "fake-trigram-384", ...).
+
+    Raises:
+        KeyError: for a representation without a chosen cut.
+    """
+    for prefix, value in RECLUSTER_DISTANCES.items():
+        if representation_name.startswith(prefix):
+            return value
+    raise KeyError(f"no recluster cut for representation {representation_name!r}")
+
+#: Up to this many ideas :func:`recluster` is exact average linkage
+#: (O(n^2) memory: 8,000 ideas ~0.26 GB); above it, it clusters a random
+#: sample of this size and assigns the rest (see :func:`recluster`).
+EXACT_MAX = 8000
 
 
 def recluster(
@@ -246,47 +278,48 @@ def recluster(
     n_clusters: int | None = None,
     mean: np.ndarray | None = None,
     distance_threshold: float = RECLUSTER_DISTANCE,
+    exact_max: int = EXACT_MAX,
+    seed: int = 0,
 ) -> np.ndarray:
     """Cluster all ideas from scratch.
 
-    Method: scikit-learn ``AgglomerativeClustering`` with average linkage
-    and cosine distance on centred vectors, in both modes:
+    Method: average linkage with cosine distance (scikit-learn
+    ``AgglomerativeClustering``) on grouping vectors
+    (:meth:`nlp.represent.Representation.transform`), in both modes:
 
     * ``n_clusters=K``: cut the tree at exactly K clusters; no noise.
     * ``n_clusters=None``: cut where the average cosine distance between
       two groups reaches ``distance_threshold``; groups smaller than
       ``min_cluster_size`` are reported as noise (-1, "unclustered").
 
-    Why (measured with ``nlp/artefacts/evaluate.py`` and subsamples of 200
-    to 3,000 Traffy Fondue dev rows, E5 vectors, against the reporters'
-    categories; noise scored as singletons):
+    With more than ``exact_max`` ideas, a random sample of ``exact_max``
+    ideas is clustered exactly and every other idea joins the cluster whose
+    members it is closest to on average: for unit rows the average cosine
+    to a cluster's members is the dot product with their mean, so this is
+    the average-linkage criterion for one idea. With ``n_clusters`` every
+    idea joins its best cluster; without it, only if that average cosine
+    reaches ``1 - distance_threshold`` (else noise). Then sizes are
+    checked against ``min_cluster_size`` again. The product reclusters per
+    district (at most ~3,400 ideas in 62,400 Traffy reports), so it always
+    takes the exact path; the sample path serves whole-city CSV files.
 
-    * at K = number of categories, average-cosine beat Ward by 0.03-0.06
-      ARI at every size (3,000 dev rows: ARI 0.311 vs 0.244, NMI 0.457 vs
-      0.467; 2,000 ``ideas_sample`` rows: ARI 0.298 vs 0.275, NMI 0.483 vs
-      0.473) and k-means (0.297 / 0.265). Without centring average linkage
-      collapses (ARI 0.001 / 0.066), so centring is required.
-    * HDBSCAN was rejected: on the 384-d vectors it either put 70-80 % of
-      rows into 2-6 mixed clusters (ARI ~0) or labelled 80-90 % as noise
-      ("leaf" selection), also after PCA to 5-20 dimensions (best headline
-      ARI 0.05), and it was slower (1.3 s vs 0.2 s for 2,000 rows).
-    * the 0.85 cut gave ARI 0.27-0.33, NMI 0.51-0.64 with 87-99 % of rows
-      in clusters and about one cluster per 20-30 ideas: finer than the 21
-      categories, which suits idea grouping (0.90 gives fewer, larger
-      clusters and ARI 0.30-0.34; 0.80 leaves 10-25 % as noise).
-
-    Cost: O(n^2) time and memory (condensed distance matrix, 8 bytes per
-    pair: 10,000 ideas ~0.4 GB); 2,000 ideas take 0.2 s, 3,000 under 1 s.
+    Why average linkage (``siang bench clustering``, held-out Traffy rows):
+    at K = 21 it beat k-means by ~0.08 ARI in the grouping space, and
+    HDBSCAN (BERTopic's default) labels a third or more of the rows noise.
+    The table and the threshold choice are in ``nlp/README.md``.
 
     Args:
-        vectors: (n, d) float32 array of embeddings.
+        vectors: (n, d) float array of grouping vectors (unit rows; rows
+            are re-normalised anyway).
         min_cluster_size: smallest group reported without ``n_clusters``
             (>= 2); smaller groups become noise.
         n_clusters: exact number of clusters wanted, 1 <= K <= n.
-        mean: (d,) centring vector (:func:`mean_for`); ``None`` means the
-            rows are already centred and are only re-normalised.
+        mean: (d,) centring vector to subtract first; ``None`` (the usual
+            case for grouping vectors) only re-normalises.
         distance_threshold: cosine-distance cut in (0, 2) for the mode
             without ``n_clusters``.
+        exact_max: largest n clustered exactly (>= 2).
+        seed: random seed of the sample (only used above ``exact_max``).
 
     Returns:
         (n,) int64 labels: 0..K-1 for clusters, numbered by decreasing size
@@ -297,8 +330,6 @@ def recluster(
         ValueError: for a non-2-D input, ``min_cluster_size`` < 2, an
             impossible ``n_clusters`` or a threshold outside (0, 2).
     """
-    from sklearn.cluster import AgglomerativeClustering
-
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"vectors must be (n, d), got shape {x.shape}")
@@ -311,21 +342,59 @@ def recluster(
             return np.zeros(n, dtype=np.int64)
         if n_clusters == n:
             return np.arange(n, dtype=np.int64)
-        model = AgglomerativeClustering(n_clusters=n_clusters, linkage="average", metric="cosine")
-        return _renumber(model.fit_predict(x))
-    if min_cluster_size < 2:
-        raise ValueError(f"min_cluster_size must be >= 2, got {min_cluster_size}")
-    if not 0 < distance_threshold < 2:
-        raise ValueError(f"distance_threshold must be in (0, 2), got {distance_threshold}")
-    if n < min_cluster_size:
-        return np.full(n, -1, dtype=np.int64)
-    model = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=distance_threshold, linkage="average", metric="cosine"
-    )
-    labels = model.fit_predict(x)
-    ids, counts = np.unique(labels, return_counts=True)
-    labels[np.isin(labels, ids[counts < min_cluster_size])] = -1
+    else:
+        if min_cluster_size < 2:
+            raise ValueError(f"min_cluster_size must be >= 2, got {min_cluster_size}")
+        if not 0 < distance_threshold < 2:
+            raise ValueError(f"distance_threshold must be in (0, 2), got {distance_threshold}")
+        if n < min_cluster_size:
+            return np.full(n, -1, dtype=np.int64)
+    if exact_max < 2:
+        raise ValueError(f"exact_max must be >= 2, got {exact_max}")
+    if n <= exact_max or (n_clusters is not None and n_clusters > exact_max):
+        labels = _average_linkage(x, n_clusters, distance_threshold)
+    else:
+        rng = np.random.default_rng(seed)
+        sample = np.sort(rng.choice(n, size=exact_max, replace=False))
+        sample_labels = _average_linkage(x[sample], n_clusters, distance_threshold)
+        ids = np.unique(sample_labels)
+        sums = np.zeros((len(ids), x.shape[1]), dtype=np.float64)
+        np.add.at(sums, np.searchsorted(ids, sample_labels), x[sample])
+        centroids = (sums / np.bincount(np.searchsorted(ids, sample_labels))[:, None]).astype(np.float32)
+        labels = np.empty(n, dtype=np.int64)
+        labels[sample] = sample_labels
+        rest = np.setdiff1d(np.arange(n), sample)
+        for start in range(0, len(rest), 4096):  # (4096, k) similarities at a time
+            rows = rest[start : start + 4096]
+            sims = x[rows] @ centroids.T
+            best = np.argmax(sims, axis=1)
+            lab = ids[best]
+            if n_clusters is None:
+                lab = np.where(sims[np.arange(len(rows)), best] >= 1.0 - distance_threshold, lab, -1)
+            labels[rows] = lab
+    if n_clusters is None:
+        found, counts = np.unique(labels[labels >= 0], return_counts=True)
+        labels[np.isin(labels, found[counts < min_cluster_size])] = -1
     return _renumber(labels)
+
+
+def _average_linkage(x: np.ndarray, n_clusters: int | None, distance_threshold: float) -> np.ndarray:
+    """Exact average-linkage (cosine) labels of unit rows; every row gets a cluster."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    n = x.shape[0]
+    if n_clusters is not None:
+        if n_clusters >= n:
+            return np.arange(n, dtype=np.int64)
+        if n_clusters == 1:
+            return np.zeros(n, dtype=np.int64)
+        model = AgglomerativeClustering(n_clusters=n_clusters, linkage="average", metric="cosine")
+    else:
+        if n < 2:
+            return np.zeros(n, dtype=np.int64)
+        model = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=distance_threshold, linkage="average", metric="cosine")
+    return model.fit_predict(x).astype(np.int64)
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -40,19 +40,22 @@ class Corpus:
         texts: report texts, length n.
         labels: reporter categories ("" when missing), (n,) str.
         districts: district names, (n,) str.
+        created: report times, ISO 8601 UTC strings (sortable), (n,) str.
     """
 
     ids: np.ndarray
     texts: list[str]
     labels: np.ndarray
     districts: np.ndarray
+    created: np.ndarray
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def take(self, idx: np.ndarray) -> "Corpus":
         """The rows at positions ``idx`` (int array), in that order."""
-        return Corpus(self.ids[idx], [self.texts[i] for i in idx], self.labels[idx], self.districts[idx])
+        return Corpus(self.ids[idx], [self.texts[i] for i in idx], self.labels[idx], self.districts[idx],
+                      self.created[idx])
 
 
 def load_dev(path: Path = DEV_CSV, labelled_only: bool = True) -> Corpus:
@@ -70,7 +73,7 @@ def load_dev(path: Path = DEV_CSV, labelled_only: bool = True) -> Corpus:
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    ids, texts, labels, districts = [], [], [], []
+    ids, texts, labels, districts, created = [], [], [], [], []
     with opener(path, "rt", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             text = (row.get("text") or "").strip()
@@ -81,7 +84,8 @@ def load_dev(path: Path = DEV_CSV, labelled_only: bool = True) -> Corpus:
             texts.append(text)
             labels.append(label)
             districts.append(row.get("district") or "")
-    return Corpus(np.array(ids), texts, np.array(labels), np.array(districts))
+            created.append(row.get("created_at") or "")
+    return Corpus(np.array(ids), texts, np.array(labels), np.array(districts), np.array(created))
 
 
 def fold_of(ids: Sequence[str], folds: int, seed: int = 0) -> np.ndarray:
@@ -181,6 +185,41 @@ def embed_cached(
             bar.update(len(part))
         bar.close()
     return np.stack([have[x] for x in ids]).astype(np.float32, copy=False)
+
+
+def dev_with_vectors(rows: int | None = None, *, path: Path = DEV_CSV, data_dir: Path | None = None,
+                     progress: bool = True) -> tuple[Corpus, np.ndarray]:
+    """The dev rows and their raw E5 vectors (``max_seq_length`` 128), from the cache.
+
+    Rows missing from the cache are embedded with the production embedder
+    (loaded only then; progress bar on stderr) and cached.
+
+    Args:
+        rows: use only this many rows: the first ones in the fixed
+            pseudo-random order the cache is filled in (so a partly filled
+            cache is used first); ``None`` for all.
+        path: the dev CSV.
+        data_dir: folder holding ``models/e5-small`` (default
+            ``$SIANG_DATA_DIR`` or ``var``).
+
+    Returns:
+        (corpus, float32 (n, 384) unit vectors), rows in file order.
+    """
+    corpus = load_dev(path)
+    if rows is not None and rows < len(corpus):
+        corpus = corpus.take(np.sort(_shuffled_order(list(corpus.ids))[:rows]))
+    state: dict = {}
+
+    def encode(texts: list[str]) -> np.ndarray:
+        if "embedder" not in state:
+            from nlp.embedder import load_embedder
+
+            root = data_dir or Path(os.environ.get("SIANG_DATA_DIR", REPO / "var"))
+            state["embedder"] = load_embedder("e5", Path(root), max_seq_length=128)
+        return state["embedder"].encode(texts, batch_size=32)
+
+    folder = cache_folder("multilingual-e5-small", 128)
+    return corpus, embed_cached(list(corpus.ids), corpus.texts, encode, folder, progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

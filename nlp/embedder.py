@@ -29,6 +29,8 @@ __all__ = [
     "Embedder",
     "FakeEmbedder",
     "E5Embedder",
+    "E5OnnxEmbedder",
+    "prepare_e5_onnx",
     "prepare_e5",
     "load_embedder",
     "E5_FORMAT_VERSION",
@@ -198,6 +200,183 @@ class E5Embedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(out, dtype=np.float32)
+
+
+#: Bump when the ONNX files written by :func:`prepare_e5_onnx` change.
+E5_ONNX_FORMAT_VERSION = 1
+_ONNX_MARKER = "siang-onnx-format.json"
+
+
+class E5OnnxEmbedder:
+    """multilingual-E5-small on ONNX Runtime with int8 weights (the product default).
+
+    Same vectors as :class:`E5Embedder` up to quantisation: the model folder
+    of :func:`prepare_e5` exported to ONNX (mean pooling and L2
+    normalisation inside the graph) and its dense layers' weights quantised
+    to int8 per output channel (``onnxruntime.quantization.quantize_dynamic``;
+    the attention score products stay float). Cosine to the float32
+    sentence-transformers vectors on 1,000 Traffy texts: see
+    ``nlp/README.md`` (>= 0.99 was required). Neither torch nor
+    transformers is imported: the tokenizer is the folder's
+    ``tokenizer.json`` run by ``tokenizers``.
+
+    Texts are normalised (:func:`nlp.thai.normalise`), prefixed with
+    ``"query: "``, truncated to ``max_seq_length`` tokens (specials
+    included), sorted by length and run ``batch_size`` at a time.
+
+    Args:
+        model_dir: a folder written by :func:`prepare_e5` in which
+            :func:`prepare_e5_onnx` has run.
+        max_seq_length: tokens per text (128 covers Traffy texts beyond the
+            95th percentile).
+        threads: ONNX Runtime intra-op threads (``None``: 1, which did best
+            on a busy 2-core machine; a quiet one may prefer 2).
+        quantized: False to run the float32 export instead (for checks).
+
+    Raises:
+        FileNotFoundError: if the ONNX files are missing.
+    """
+
+    name = "multilingual-e5-small"
+    dim = E5_DIM
+
+    def __init__(self, model_dir: Path, max_seq_length: int = 128, threads: int | None = None,
+                 quantized: bool = True) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        path = model_dir / "onnx" / ("model-int8.onnx" if quantized else "model.onnx")
+        if not path.is_file():
+            raise FileNotFoundError(f"no ONNX model at {path} (run prepare_e5_onnx first)")
+        self.model_dir = model_dir
+        self.max_seq_length = int(max_seq_length)
+        self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tok.enable_truncation(max_length=self.max_seq_length)
+        self._tok.no_padding()
+        self._pad = self._tok.token_to_id("<pad>")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads or 1)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._hf_tokenizer = None
+
+    @property
+    def tokenizer(self):
+        """A Hugging Face fast tokenizer over the same ``tokenizer.json`` (for token counts and checks)."""
+        if self._hf_tokenizer is None:
+            from transformers import PreTrainedTokenizerFast
+
+            self._hf_tokenizer = PreTrainedTokenizerFast.from_pretrained(str(self.model_dir))
+        return self._hf_tokenizer
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed texts.
+
+        Args:
+            texts: n raw texts.
+            batch_size: texts per forward pass.
+
+        Returns:
+            float32 array (n, 384), rows L2-normalised.
+        """
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a sequence of texts, not a single str")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if len(texts) == 0:
+            return out
+        encodings = self._tok.encode_batch([E5_QUERY_PREFIX + normalise(t) for t in texts])
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        for start in range(0, len(order), max(int(batch_size), 1)):
+            rows = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.full((len(rows), width), self._pad, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for k, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[k, :n] = encodings[i].ids
+                mask[k, :n] = 1
+            out[rows] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+
+def _onnx_prepared(model_dir: Path) -> bool:
+    try:
+        marker = json.loads((model_dir / "onnx" / _ONNX_MARKER).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    return marker.get("format_version") == E5_ONNX_FORMAT_VERSION
+
+
+def prepare_e5_onnx(model_dir: Path) -> Path:
+    """Export a :func:`prepare_e5` folder to ONNX and quantise it to int8, once.
+
+    Writes ``model_dir/onnx/model.onnx`` (float32, ~470 MB: BERT, mean
+    pooling over the attention mask, L2 normalisation; inputs
+    ``input_ids``/``attention_mask`` (batch, tokens) int64, output
+    ``embedding`` (batch, 384)) and ``model-int8.onnx`` (~130 MB: the 72
+    dense layers' weights int8 per output channel, activations quantised
+    on the fly), then a marker file. Needs torch and onnx (only here);
+    ~1 minute. Files appear atomically (written to temporary names first).
+
+    Returns:
+        ``model_dir``.
+
+    Raises:
+        FileNotFoundError: if ``model_dir`` is not a prepared E5 folder.
+    """
+    model_dir = Path(model_dir)
+    if _onnx_prepared(model_dir):
+        return model_dir
+    if not _is_prepared(model_dir):
+        raise FileNotFoundError(f"no prepared E5 model in {model_dir} (run prepare_e5 first)")
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import BertModel
+
+    out = model_dir / "onnx"
+    out.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=model_dir))
+    try:
+        bert = BertModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+
+        class _Pooled(torch.nn.Module):
+            def __init__(self, model: torch.nn.Module) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask):
+                hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, dim=-1)
+
+        ids = torch.tensor([[0, 1000, 2000, 2], [0, 3000, 2, 1]], dtype=torch.long)
+        mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
+        with torch.no_grad():
+            torch.onnx.export(
+                _Pooled(bert).eval(), (ids, mask), str(tmp / "model.onnx"),
+                input_names=["input_ids", "attention_mask"], output_names=["embedding"],
+                dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                              "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}},
+                opset_version=17, dynamo=False)
+        graph = onnx.load(str(tmp / "model.onnx"), load_external_data=False).graph
+        # Weight products only: the attention score products (Q·K, P·V) multiply
+        # two activations and lose most accuracy when quantised.
+        dense = [n.name for n in graph.node if n.op_type == "MatMul"
+                 and not n.name.endswith(("self/MatMul", "self/MatMul_1"))]
+        quantize_dynamic(str(tmp / "model.onnx"), str(tmp / "model-int8.onnx"),
+                         weight_type=QuantType.QInt8, nodes_to_quantize=dense, per_channel=True)
+        for name in ("model.onnx", "model-int8.onnx"):
+            (tmp / name).chmod(0o644)
+            os.replace(tmp / name, out / name)
+        (out / _ONNX_MARKER).write_text(json.dumps(
+            {"format_version": E5_ONNX_FORMAT_VERSION, "quantised_nodes": len(dense)}, indent=2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return model_dir
 
 
 # --------------------------------------------------------------------------
@@ -549,12 +728,15 @@ def load_embedder(kind: str, data_dir: Path, **kwargs) -> Embedder:
     """Build the embedder named by configuration.
 
     Args:
-        kind: "fake" (:class:`FakeEmbedder`, 384-d) or "e5"
-            (:class:`E5Embedder` on ``data_dir/models/e5-small``, prepared
-            on first use by :func:`prepare_e5`).
+        kind: "fake" (:class:`FakeEmbedder`, 384-d), "e5" (multilingual-E5-small
+            on ONNX Runtime, int8: :class:`E5OnnxEmbedder`, the product
+            default) or "e5-torch" (:class:`E5Embedder`, float32
+            sentence-transformers). Both E5 kinds live in
+            ``data_dir/models/e5-small``, prepared on first use
+            (:func:`prepare_e5`, then :func:`prepare_e5_onnx` for "e5").
         data_dir: the application's data folder (unused for "fake").
         **kwargs: passed to the embedder's constructor (e.g. ``threads``,
-            ``max_seq_length`` for "e5"; ``dim`` for "fake").
+            ``max_seq_length`` for the E5 kinds; ``dim`` for "fake").
 
     Returns:
         An object satisfying :class:`Embedder`.
@@ -564,7 +746,9 @@ def load_embedder(kind: str, data_dir: Path, **kwargs) -> Embedder:
     """
     if kind == "fake":
         return FakeEmbedder(**kwargs)
-    if kind == "e5":
+    if kind in ("e5", "e5-torch"):
         model_dir = prepare_e5(Path(data_dir) / "models" / "e5-small")
-        return E5Embedder(model_dir, **kwargs)
-    raise ValueError(f"unknown embedder kind {kind!r} (expected 'fake' or 'e5')")
+        if kind == "e5-torch":
+            return E5Embedder(model_dir, **kwargs)
+        return E5OnnxEmbedder(prepare_e5_onnx(model_dir), **kwargs)
+    raise ValueError(f"unknown embedder kind {kind!r} (expected 'fake', 'e5' or 'e5-torch')")

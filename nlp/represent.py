@@ -193,8 +193,11 @@ class TopicRepresentation:
         Returns:
             scipy CSR (n, F) float32.
         """
+        from scipy import sparse
         from sklearn.preprocessing import normalize
 
+        if not self.vocab:  # fitted without text features
+            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
         x = self._counts(list(texts)).tocsr()
         x.data = 1.0 + np.log(x.data)
         x = x.multiply(self.idf[None, :]).tocsr()
@@ -223,7 +226,7 @@ class TopicRepresentation:
     def fit(cls, texts: Sequence[str], raw: np.ndarray, labels: Sequence[str], *,
             mean: np.ndarray | None = None, beta: float = 0.8,
             ngram_range: tuple[int, int] = (2, 4), max_features: int = 30_000, min_df: int = 2,
-            svd_dims: int = 200, seed: int = 0) -> "TopicRepresentation":
+            svd_dims: int = 200, seed: int = 0, use_text: bool = True) -> "TopicRepresentation":
         """Learn the projection from labelled rows.
 
         Steps: centre E5 (``mean`` or the rows' own mean); char n-gram
@@ -238,6 +241,7 @@ class TopicRepresentation:
             mean: centring vector; default the mean of ``raw``.
             beta: topic weight in (0, 1].
             seed: for the randomised SVD.
+            use_text: False for a projection of E5 alone (a benchmark variant).
 
         Returns:
             A fitted representation (``meta`` records the parameters and a
@@ -260,34 +264,41 @@ class TopicRepresentation:
             raise ValueError("need at least two categories to fit")
         mean = x.mean(axis=0) if mean is None else np.asarray(mean, dtype=np.float32)
         e = _unit(x - mean)
-        vec = TfidfVectorizer(analyzer="char", ngram_range=ngram_range, preprocessor=prepare_text,
-                              sublinear_tf=True, min_df=min_df, max_features=max_features,
-                              dtype=np.float32)
-        h = vec.fit_transform(texts)
-        svd_dims = max(1, min(svd_dims, h.shape[1] - 1, h.shape[0] - 1))
-        svd = TruncatedSVD(svd_dims, random_state=seed).fit(h)
-        lsa = np.asarray(h @ svd.components_.T, dtype=np.float32)
+        if use_text:
+            vec = TfidfVectorizer(analyzer="char", ngram_range=ngram_range, preprocessor=prepare_text,
+                                  sublinear_tf=True, min_df=min_df, max_features=max_features,
+                                  dtype=np.float32)
+            h = vec.fit_transform(texts)
+            svd_dims = max(1, min(svd_dims, h.shape[1] - 1, h.shape[0] - 1))
+            svd = TruncatedSVD(svd_dims, random_state=seed).fit(h)
+            components = svd.components_.astype(np.float64)
+            lsa = np.asarray(h @ svd.components_.T, dtype=np.float32)
+            vocab = [None] * len(vec.vocabulary_)
+            for gram, j in vec.vocabulary_.items():
+                vocab[j] = gram
+            idf = vec.idf_
+        else:
+            components = np.zeros((0, 0))
+            lsa = np.zeros((len(texts), 0), dtype=np.float32)
+            vocab, idf, svd_dims = [], np.zeros(0, dtype=np.float32), 0
         lda = LinearDiscriminantAnalysis(solver="svd").fit(np.hstack([e, lsa]), labels)
         k = min(len(lda.classes_) - 1, lda.scalings_.shape[1])
         s = lda.scalings_[:, :k].astype(np.float64)
         d = e.shape[1]
         w_e5 = s[:d]
-        w_text = svd.components_.T.astype(np.float64) @ s[d:]
+        w_text = components.T @ s[d:]
         offset = lda.xbar_ @ s
         # Principal directions of centred E5 (already near zero mean; no re-centring).
         _, _, vt = np.linalg.svd(e.astype(np.float64), full_matrices=False)
         basis = vt[: d - k].T
-        vocab = [None] * len(vec.vocabulary_)
-        for gram, j in vec.vocabulary_.items():
-            vocab[j] = gram
-        arrays = [mean, w_e5, vec.idf_, w_text, offset, basis]
+        arrays = [mean, w_e5, idf, w_text, offset, basis]
         digest = hashlib.sha256(b"".join(np.asarray(a, np.float32).tobytes() for a in arrays)
                                 + "\n".join(vocab).encode()).hexdigest()[:10]
         meta = {"rows": len(texts), "classes": [str(c) for c in lda.classes_],
                 "ngram_range": list(ngram_range), "max_features": max_features,
                 "min_df": min_df, "svd_dims": svd_dims, "beta": beta, "seed": seed,
                 "components": k, "digest": digest}
-        return cls(mean=mean, w_e5=w_e5, vocab=vocab, idf=vec.idf_, w_text=w_text, offset=offset,
+        return cls(mean=mean, w_e5=w_e5, vocab=vocab, idf=idf, w_text=w_text, offset=offset,
                    basis=basis, beta=beta, ngram_range=ngram_range, meta=meta)
 
     def with_beta(self, beta: float) -> "TopicRepresentation":

@@ -9,17 +9,18 @@ optional Flex card about a project) with an audience:
 * ``district``: residents who chose a district;
 * ``all``: every follower of the Official Account.
 
-Everyone must still follow the account, not have erased their data nor
-opted out of announcements; all audiences but ``all`` are built from what
-residents consented to share, so they need consent too.
+Everyone must still follow the account, have given consent (the privacy
+notice names project news as a purpose), not have erased their data nor
+opted out of announcements.
 
 Queuing (:func:`queue`) resolves the audience once into
 ``announcement_recipients`` (one row per resident: nobody is in two
 batches) and writes the LINE calls as outbox rows: multicast batches of at
 most 500 user ids (Messaging API limit), grouped by language, or one
-broadcast when the announcement is Thai-only, goes to everyone and nobody
-opted out (LINE allows only a few broadcasts an hour, so everything else is
-multicast). Each row gets its own ``X-Line-Retry-Key`` (a UUID column
+broadcast when the announcement is Thai-only and its audience is every
+follower Siang knows (nobody opted out, everyone consented): a broadcast
+reaches every friend of the account, so it is used only when that is exactly
+the audience (LINE also allows only a few broadcasts an hour). Each row gets its own ``X-Line-Retry-Key`` (a UUID column
 default) when it is written, before any call; the sender
 (``workers.delivery``) does the rest: 429 → back off, 5xx or timeout → same
 key again, 409 on a retry → sent, a sender killed mid-call → the lease
@@ -140,6 +141,8 @@ class Announcement(Draft):
     def draft(self) -> Draft:
         return Draft(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Draft)})
 
+    round_district: str | None = None
+
     @property
     def district_scope(self) -> str | None:
         """The district the announcement is about (None: city-wide)."""
@@ -147,6 +150,8 @@ class Announcement(Draft):
             return self.district
         if self.audience == "supporters":
             return self.project_district
+        if self.audience == "voters":
+            return self.round_district
         return None
 
 
@@ -154,9 +159,11 @@ _DRAFT_FIELDS = [f.name for f in dataclasses.fields(Draft)]
 _SELECT = f"""SELECT {', '.join('a.' + f for f in _DRAFT_FIELDS)}, a.id, a.state, a.method,
                      a.recipients, a.batches, a.not_before, a.version, a.created_by,
                      a.created_at, a.queued_at, p.title AS project_title,
-                     p.district AS project_district, s.display_name AS author
+                     p.district AS project_district, s.display_name AS author,
+                     v.district AS round_district
                 FROM announcements a
                 LEFT JOIN projects p ON p.id = a.project_id
+                LEFT JOIN voting_rounds v ON v.id = a.round_id
                 LEFT JOIN staff s ON s.id = a.created_by"""
 
 
@@ -277,9 +284,12 @@ def _district_of(conn: psycopg.Connection, draft: Draft) -> str | None:
 
 
 def _visible(scope: Scope) -> str:
-    """SQL: the announcement is in the scope (officers: their districts' ones)."""
+    """SQL: the announcement is in the scope (officers: their districts' ones: to a
+    district, about a project, or to the voters of a round of theirs)."""
     return (f"(%(scope_all)s OR (a.audience = 'district' AND {scope.where('a.district')}) "
-            f"OR (a.audience <> 'district' AND a.project_id IS NOT NULL "
+            f"OR (a.audience = 'voters' AND a.round_id IN (SELECT v.id FROM voting_rounds v "
+            f"WHERE {scope.where('v.district')})) "
+            f"OR (a.audience NOT IN ('district', 'voters') AND a.project_id IS NOT NULL "
             f"AND {scope.where('p.district')}))")
 
 
@@ -315,8 +325,8 @@ def _lock(conn: psycopg.Connection, scope: Scope, announcement_id: int, version:
 
 # --- the audience ------------------------------------------------------------------------
 
-_REACHABLE = ("r.followed AND r.erased_at IS NULL AND r.line_user_id IS NOT NULL "
-              "AND (%(audience)s = 'all' OR r.consent_at IS NOT NULL)")
+_FOLLOWING = "r.followed AND r.erased_at IS NULL AND r.line_user_id IS NOT NULL"
+_REACHABLE = f"{_FOLLOWING} AND r.consent_at IS NOT NULL"
 
 
 def _audience_ids_sql(conn: psycopg.Connection, audience: str) -> str:
@@ -373,7 +383,11 @@ def count_audience(conn: psycopg.Connection, draft: Draft) -> AudienceCount:
               FROM residents r WHERE r.id IN (SELECT resident_id FROM ids) AND {_REACHABLE}""",
         _audience_params(draft)).fetchone()
     reachable, opted_out, english = (int(v) for v in row)
-    broadcast = draft.audience == "all" and opted_out == 0 and not draft.text_en
+    broadcast = False
+    if draft.audience == "all" and opted_out == 0 and not draft.text_en:
+        followers = conn.execute(f"SELECT count(*) FROM residents r WHERE {_FOLLOWING}"
+                                 ).fetchone()
+        broadcast = int(followers[0]) == reachable      # nobody a broadcast should skip
     return AudienceCount(reachable, opted_out, english, broadcast)
 
 

@@ -591,7 +591,8 @@ def projects_of_resident(conn: psycopg.Connection, resident_id: int, limit: int 
                 SELECT i.id AS idea_id FROM ideas i
                  WHERE i.resident_id = %(r)s AND i.status IN ('active', 'merged')
                 UNION
-                SELECT s.idea_id FROM supports s WHERE s.resident_id = %(r)s AND s.idea_id IS NOT NULL
+                SELECT s.idea_id FROM supports s
+                 WHERE s.resident_id = %(r)s AND s.idea_id IS NOT NULL
             ), from_ideas AS (
                 SELECT pi.project_id FROM project_ideas pi JOIN mine USING (idea_id)
                 UNION

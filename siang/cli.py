@@ -173,8 +173,11 @@ def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim
 @click.option("--ideas", type=int, default=None, help="e2e/similar: ideas in the database.")
 @click.option("--ballots", type=int, default=None,
               help="ballots: cast only the first N ballots of the instance.")
+@click.option("--rows", type=int, default=None,
+              help="clustering/similar: use only N Traffy dev rows (default all 62,400).")
+@click.option("--seeds", type=int, default=None, help="clustering: splits/seeds to average.")
 def bench(name: str, rates: str, seconds: float | None, recipients: int | None,
-          ideas: int | None, ballots: int | None) -> None:
+          ideas: int | None, ballots: int | None, rows: int | None, seeds: int | None) -> None:
     """Run benchmark NAME; prints a table and ends with one JSON line of figures."""
     import importlib
 
@@ -183,7 +186,8 @@ def bench(name: str, rates: str, seconds: float | None, recipients: int | None,
     if name not in BENCHES:
         raise click.ClickException(f"unknown bench {name!r}; one of: {', '.join(sorted(BENCHES))}")
     options = {"rates": [int(r) for r in rates.split(",") if r] or None, "seconds": seconds,
-               "recipients": recipients, "ideas": ideas, "ballots": ballots}
+               "recipients": recipients, "ideas": ideas, "ballots": ballots,
+               "rows": rows, "seeds": seeds}
     importlib.import_module(BENCHES[name]).run(options)
 
 

@@ -33,6 +33,10 @@ FIELDS = projects.ProjectFields(
     estimated_cost_baht=1_250_000, starts_on=START, ends_on=END,
     kpi_indicator="ความยาวถนนที่ซ่อมแล้ว (เมตร)", kpi_target="800 เมตร",
     responsible_unit="สำนักงานเขตทุ่งครุ / ฝ่ายโยธา")
+# A 1×1 PNG: a report's photo.
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"
+       b"\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
 ROADS = ["ถนนซอยประชาอุทิศ 45 เป็นหลุมเป็นบ่อ", "ถนนซอยประชาอุทิศ 45 เป็นหลุมบ่อมาก"]
 
 

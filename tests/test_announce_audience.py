@@ -12,7 +12,7 @@ import pytest
 
 from bot import progress_card
 from pb import announcements as ann
-from pb import outbox, progress
+from pb import progress
 from pb.scope import Scope
 from pb.thaidate import BANGKOK
 from tests.admin_support import HOME, OTHER, accounts, signed_in  # noqa: F401
@@ -81,7 +81,8 @@ def test_quiet_hours_rules():
     assert ann.next_allowed(at(TODAY, 12)) == at(TODAY, 12)
     # Urgent goes now; a chosen time in quiet hours moves to 08:00 unless urgent.
     assert ann.send_time(True, None, at(TODAY, 23)) == at(TODAY, 23)
-    assert ann.send_time(False, at(TODAY, 21, 30), at(TODAY, 12)) == at(TODAY + dt.timedelta(days=1), 8)
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert ann.send_time(False, at(TODAY, 21, 30), at(TODAY, 12)) == at(tomorrow, 8)
     assert ann.send_time(False, at(TODAY, 15), at(TODAY, 12)) == at(TODAY, 15)
     utc = dt.datetime(2026, 1, 1, 14, 30, tzinfo=dt.timezone.utc)       # 21:30 in Bangkok
     assert ann.in_quiet_hours(utc)
@@ -240,7 +241,8 @@ def test_429_5xx_and_timeout_retry_with_the_same_key(db, clean, work, sim, world
     stats = ann.stats(db, _id)
     assert (stats.sent, stats.retries) == (1, 3)
     # LINE accepts a batch, then answers 500: the retry's 409 counts it as sent, once.
-    _second, ids = queue(db, ann.Draft(audience="district", district=HOME, text_th="ครั้งที่สองค่ะ"))
+    _second, ids = queue(db, ann.Draft(audience="district", district=HOME,
+                                       text_th="ครั้งที่สองค่ะ"))
     sim.set_faults([{"path_prefix": multicast, "status": 500, "count": 1, "accepted": True}])
     assert delivery.deliver(ids[0]) == "pending"
     _due_now(db, ids[0])
@@ -258,6 +260,14 @@ def test_broadcast_only_when_it_reaches_exactly_the_audience(db, clean, work, si
     deliver_all(clean, work, ids)
     assert all(received(sim, u) for u in world.line_ids.values())
     assert ann.stats(db, announcement_id).delivered == len(world.line_ids)
+    # A follower who never consented is outside every audience: no broadcast then either.
+    with db.transaction():
+        db.execute("INSERT INTO residents (line_user_id) VALUES (%s)", (line_id(99),))
+    db.commit()
+    assert not ann.count_audience(db, everyone).broadcast
+    with db.transaction():
+        db.execute("DELETE FROM residents WHERE line_user_id = %s", (line_id(99),))
+    db.commit()
     # Someone opted out: a broadcast would reach them, so it goes as multicast without them.
     with db.transaction():
         db.execute("UPDATE residents SET announcements_opt_out = true WHERE id = %s",
@@ -290,7 +300,8 @@ def test_staff_compose_preview_send_and_follow_delivery(db, clean, work, sim, wo
     page_url = response.headers["Location"]
     preview = officer.get(page_url).get_data(as_text=True)
     for expected in ("จะส่งถึงผู้อยู่อาศัย 5 คน", "chat-preview", "ซ่อมถนนซอยประชาอุทิศ 45",
-                     "ความคืบหน้า 55%", "w-55", "ไม่รับข่าวโครงการ", "ดูรายละเอียด", "Stop project news"):
+                     "ความคืบหน้า 55%", "w-55", "ไม่รับข่าวโครงการ", "ดูรายละเอียด",
+                     "Stop project news"):
         assert expected in preview, expected
     assert "style=" not in preview
     # The whole city is for admins: an officer cannot send to all followers.
@@ -314,3 +325,78 @@ def test_staff_compose_preview_send_and_follow_delivery(db, clean, work, sim, wo
     for user in world.supporters:
         assert len(received(sim, user)) == 2
     assert signed_in("other_officer").get(page_url).status_code == 404
+
+
+def test_staff_stop_batches_that_wait(db, clean, work, sim, world, daytime, signed_in):
+    late = at(YESTERDAY, 23)
+    daytime["now"] = late
+    announcement_id, ids = queue(db, ann.Draft(audience="district", district=HOME,
+                                               text_th="ประกาศที่รอถึงเช้าค่ะ"), now=late)
+    assert ids == []
+    officer = signed_in("officer")
+    page = officer.get(f"/admin/announcements/{announcement_id}").get_data(as_text=True)
+    assert "หยุดชุดที่ยังไม่ได้ส่ง" in page and 'http-equiv="refresh"' in page
+    assert officer.post(f"/admin/announcements/{announcement_id}/cancel",
+                        {"version": "2"}).status_code == 303
+    waiting = db.execute("SELECT id, state, error FROM outbox WHERE announcement_id = %s",
+                         (announcement_id,)).fetchall()
+    assert [(s, e) for _i, s, e in waiting] == [("failed", "cancelled by staff")]
+    daytime["now"] = DAYTIME
+    assert delivery.deliver(waiting[0][0]) == "skipped"
+    assert all(received(sim, u) == [] for u in world.line_ids.values())
+    assert "หยุดแล้ว" in officer.get("/admin/announcements").get_data(as_text=True)
+
+
+def test_voters_of_a_round_receive_it_exactly(db, clean, work, sim, world, daytime, signed_in):
+    with db.transaction():
+        round_id = db.execute(
+            """INSERT INTO voting_rounds (process_id, title, district, budget_baht, ballot_type,
+                                          max_picks, quorum_ballots, opens_at, closes_at, state)
+               VALUES (%s, 'โหวตเขตทุ่งครุ', %s, 2000000, 'approval', 3, 1,
+                       now() - interval '2 days', now() - interval '1 day', 'closed')
+               RETURNING id""", (world.process_id, HOME)).fetchone()[0]
+        for name in ("neighbour", "author"):
+            db.execute("INSERT INTO ballots (round_id, resident_id, source) VALUES (%s, %s, 'chat')",
+                       (round_id, world.residents[name]))
+        db.execute("INSERT INTO ballots (round_id, voter_ref, source) VALUES (%s, 'P-001', 'paper')",
+                   (round_id,))
+    db.commit()
+    announcement_id, ids = queue(db, ann.Draft(audience="voters", round_id=round_id,
+                                               text_th="ขอบคุณที่ร่วมโหวตค่ะ"))
+    deliver_all(clean, work, ids)
+    got = {name for name, user in world.line_ids.items() if received(sim, user)}
+    assert got == {"neighbour", "author"}
+    officer = signed_in("officer")          # the round is in their district: they see it
+    assert officer.get(f"/admin/announcements/{announcement_id}").status_code == 200
+    assert signed_in("other_officer").get(
+        f"/admin/announcements/{announcement_id}").status_code == 404
+
+
+def test_staff_edit_a_draft_and_bad_input(db, clean, world, daytime, signed_in):
+    officer = signed_in("officer")
+    response = officer.post("/admin/announcements/new", {
+        "audience": "district", "district": HOME, "project": "", "round": "",
+        "text_th": "ร่างแรกค่ะ", "send_on": "01/12/2569", "send_time": "25:00"})
+    assert response.status_code == 400                      # no such time
+    assert "ชช:นน" in response.get_data(as_text=True)
+    response = officer.post("/admin/announcements/new", {
+        "audience": "district", "district": HOME, "project": "", "round": "",
+        "text_th": "ร่างแรกค่ะ", "send_on": "01/12/2569", "send_time": "09:30"})
+    assert response.status_code == 303
+    url = response.headers["Location"]
+    form = officer.get(url + "/edit").get_data(as_text=True)
+    assert "ร่างแรกค่ะ" in form and 'value="09:30"' in form and 'value="01/12/2569"' in form
+    response = officer.post(url + "/edit", {
+        "version": "1", "audience": "district", "district": HOME, "project": "", "round": "",
+        "text_th": "ร่างที่สองค่ะ", "urgent": "y", "send_on": "", "send_time": ""})
+    assert response.status_code == 303
+    page = officer.get(url).get_data(as_text=True)
+    assert "ร่างที่สองค่ะ" in page and "จะส่งทันทีเมื่อกด ส่ง" in page
+    stale = officer.post(url + "/edit", {
+        "version": "1", "audience": "district", "district": HOME, "project": "", "round": "",
+        "text_th": "ร่างเก่าค่ะ", "send_on": "", "send_time": ""})
+    assert stale.status_code == 400 and "มีผู้อื่นแก้ไขประกาศนี้" in stale.get_data(as_text=True)
+    empty = officer.post("/admin/announcements/new", {
+        "audience": "supporters", "project": "", "district": "", "round": "", "text_th": "x"})
+    assert empty.status_code == 400 and "เลือกโครงการที่จะส่งถึงผู้สนับสนุน" in empty.get_data(
+        as_text=True)

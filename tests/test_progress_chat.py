@@ -29,7 +29,8 @@ def test_progress_of_the_projects_i_stand_behind(chat, db, world):
                      "รายงานล่าสุด 15/01/2569: ปูผิวถนนแล้ว 440 เมตร"):
         assert expected in card, expected
     (button,) = author.buttons()
-    assert button["type"] == "uri" and button["uri"].endswith(f"/progress/project/{world.project_id}")
+    assert button["type"] == "uri"
+    assert button["uri"].endswith(f"/progress/project/{world.project_id}")
     # The bar is a box whose width is the percent.
     bar = [c for c in author.bubbles()[0]["body"]["contents"] if c["type"] == "box"][0]
     assert bar["contents"][0]["width"] == "55%"

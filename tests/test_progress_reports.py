@@ -12,11 +12,8 @@ import pytest
 from pb import audit, progress, projects
 from pb.scope import Scope
 from tests.admin_support import accounts, signed_in  # noqa: F401
-from tests.progress_support import END, START, file, report, world  # noqa: F401
+from tests.progress_support import END, PNG, START, file, report, world  # noqa: F401
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"
-       b"\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
 TODAY = dt.date(2026, 9, 30)
 
 

@@ -284,6 +284,7 @@ class _PointsTimesCost(AdditiveSatisfaction):
         super().__init__(instance, profile, ballot, lambda i, p, b, project, pre: b.get(project, 0) * project.cost)
 
 
+@cache  # shared with tests/test_voting_pabulib.py: one pabutools run per (file, rule) per session
 def _pabutools_winners(name: str, rule: str) -> list[str]:
     """pabutools' parse_pabulib + the rule, straight on the file, as tally() documents it."""
     instance, profile = _pabutools(name)

@@ -222,3 +222,28 @@ def test_siang_pb_import_and_export(db, settings, tmp_path):
         refused = CliRunner().invoke(main, ["pb", "import", str(krakow)], env=env)
         assert refused.exit_code != 0 and "unsupported_vote_type" in refused.output
     assert count(db, "SELECT count(*) FROM voting_rounds") == 1
+
+
+def test_quorum_not_met_is_shown_to_staff_and_the_public(db, signed_in, home_projects, work):
+    officer = signed_in("officer")
+    _english(officer)
+    round_id = _round_id(officer.post("/admin/rounds/new", _form(home_projects, quorum_value="5")))
+    officer.post(f"/admin/rounds/{round_id}/open", {"version": 1})
+    rp = round_project_ids(db, round_id)
+    rid = resident(db, "U" + "7" * 32, HOME)
+    with db.transaction():
+        ballots.cast(db, round_id, [rp[0]], resident_id=rid, district=HOME)
+    db.commit()
+    officer.post(f"/admin/rounds/{round_id}/close", {"version": rounds.load(db, round_id).version})
+    db.commit()
+    work()
+    page = officer.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert "Not valid: quorum not met" in page and "is below the quorum (5)" in page
+    version = rounds.load(db, round_id).version
+    db.commit()
+    response = officer.post(f"/admin/rounds/{round_id}/publish", {"version": version})
+    assert response.status_code == 303
+    assert "published as not valid" in officer.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    public = officer.client.application.test_client().get(f"/results/{round_id}")
+    assert "ผลโหวตไม่นับ: มีผู้โหวต 1 คน น้อยกว่าเกณฑ์ขั้นต่ำ 5 คน" in public.get_data(as_text=True)
+    assert count(db, "SELECT count(*) FROM projects WHERE state = 'ready_for_vote'") == 3

@@ -247,3 +247,14 @@ def test_english_speakers_vote_in_english(db, chat, three_projects):
     assert "300,000 of 1,000,000 baht used (700,000 baht left)" in leo.said_last
     leo.tap("Confirm my vote")
     assert "Your vote is saved." in leo.said_last
+
+
+@pytest.mark.parametrize("key", ["vote_add_button", "vote_remove_button", "vote_summary_button",
+                                 "vote_next_button", "vote_previous_button",
+                                 "vote_confirm_button", "vote_projects_button",
+                                 "vote_change_button", "vote_now_button"])
+def test_vote_labels_fit_lines_20_characters(key):
+    from bot import catalog
+
+    for language in ("th", "en"):
+        assert line_length(catalog.t(key, language)) <= 20, (key, language)

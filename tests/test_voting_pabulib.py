@@ -3,22 +3,17 @@ round, tally it from the stored ballots, and get the same winners as pabutools r
 directly on the file (greedy and the Method of Equal Shares, where the ballot type
 allows); export it back; an ordinal file is refused with nothing written.
 
-MES on the three biggest approval files takes minutes (it runs twice: ours and
-pabutools'), so those cases are marked slow; CI runs them.
+MES on the three biggest approval files takes minutes (ours from the database; the
+pabutools reference run is shared with tests/test_tally.py), so those cases are marked
+slow; CI runs them.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from functools import cache
 from pathlib import Path
 
 import pytest
-from pabutools.election import AdditiveSatisfaction, Cost_Sat
-from pabutools.election.pabulib import parse_pabulib
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
-from pabutools.tiebreaking import lexico_tie_breaking
 
 from pb import ballots, results, rounds
 from pb.pabulib import read_pb, write_pb
@@ -42,7 +37,7 @@ def _vote_type(name: str) -> str:
 
 
 ORDINAL = {name for name in FILES if _vote_type(name) == "ordinal"}
-# (file, rule) whose check takes over a minute here (MES ~30–140 s per run, two runs).
+# (file, rule) whose check takes over a minute here (MES ~30–140 s per run).
 SLOW = {("Poland_Warszawa_2021_Mokotow.pb", "mes"), ("Hungary_Budapest_2024.pb", "mes"),
         ("Poland_Lodz_2022.pb", "mes")}
 SYSTEM = Scope.system()
@@ -61,29 +56,13 @@ def _cases():
     return out
 
 
-class _PointsTimesCost(AdditiveSatisfaction):
-    """Utility of a cumulative ballot: points x cost (pb.tally's documented utility)."""
-
-    def __init__(self, instance, profile, ballot):
-        super().__init__(instance, profile, ballot,
-                         lambda i, p, b, project, pre: b.get(project, 0) * project.cost)
-
-
-@cache
 def _pabutools_direct(name: str, rule: str) -> list[str]:
-    """pabutools on the file itself: parse_pabulib, then the rule with pb.tally's parameters."""
-    instance, profile = parse_pabulib(str(PABULIB / name))
-    sat = _PointsTimesCost if instance.meta["vote_type"] in ("cumulative", "scoring") else Cost_Sat
-    multiprofile = profile.as_multiprofile()
-    if rule == "greedy":
-        outcome = greedy_utilitarian_welfare(instance, multiprofile, sat_class=sat,
-                                             tie_breaking=lexico_tie_breaking)
-    else:
-        step = max(1, math.ceil(instance.budget_limit / profile.num_ballots() / 100))
-        outcome = method_of_equal_shares(instance, multiprofile, sat_class=sat,
-                                         tie_breaking=lexico_tie_breaking,
-                                         voter_budget_increment=step)
-    return [p.name for p in outcome]
+    """pabutools on the file itself (parse_pabulib, then the rule with pb.tally's documented
+    parameters): tests/test_tally.py's reference, cached there, so a session that runs both
+    modules runs pabutools once per (file, rule)."""
+    from tests.test_tally import _pabutools_winners   # same folder: SIANG_PABULIB_DIR or ../shared
+
+    return _pabutools_winners(name, rule)
 
 
 def _import(db, name: str, rule: str) -> int:

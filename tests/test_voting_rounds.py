@@ -234,7 +234,7 @@ def _vote(db, round_id: int, n: int, picks_of, district: str = HOME) -> None:
     db.commit()
 
 
-def test_quorum_not_met_gives_results_that_are_not_valid(db, three):
+def test_quorum_not_met_gives_results_that_are_not_valid(db, clean, three):
     round_id = open_round(db, three, k=2, quorum=5)
     _vote(db, round_id, 3, lambda i: [0])
     end_voting(db, round_id)
@@ -248,6 +248,14 @@ def test_quorum_not_met_gives_results_that_are_not_valid(db, three):
     states = {r[0] for r in db.execute("SELECT state FROM projects").fetchall()}
     assert states == {"ready_for_vote"}                   # nothing selected by an invalid vote
     db.commit()
+    from workers import voting
+
+    assert voting.notify_round_result(round_id) == 1
+    assert voting.notify_round_result(round_id) == 0
+    row = db.execute("SELECT kind, recipients, messages FROM outbox").fetchone()
+    db.commit()
+    assert row[0] == "multicast" and len(row[1]) == 3
+    assert "มีผู้โหวต 3 คน ไม่ถึงจำนวนขั้นต่ำ 5 คน ผลโหวตรอบนี้จึงไม่นับค่ะ" in row[2][0]["text"]
 
 
 def test_a_percent_quorum_counts_consenting_residents_in_scope(db, three):

@@ -22,12 +22,20 @@ are dropped from it.
 The lease on a claimed row is three times the LINE call timeout (at least
 10 s): a call cannot outlive it, and a sender killed mid-call is replaced
 soon after.
+
+Multicast and broadcast share one rate limit per channel across all
+senders: after LINE answers 429 to any of them, every sender holds its next
+such call for :data:`RATE_LIMIT_PAUSE_S` (a key in Redis), instead of each
+finding the limit with its own 429.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+
+import redis
 
 from pb import announcements, outbox
 from workers import runtime
@@ -36,11 +44,33 @@ log = logging.getLogger(__name__)
 REPLY_TOKEN_LIFE_S = 50  # LINE: "about one minute"; leave a margin for the call itself
 MAX_BACKOFF_S = 300
 MIN_LEASE_S = 10.0
+RATE_LIMIT_PAUSE_S = 0.25     # after a 429, every sender waits this long before its next bulk call
 
 
 def lease_s(line_timeout_s: float) -> float:
     """Seconds a sender holds a claimed row: 3 × the LINE call timeout, at least 10."""
     return max(MIN_LEASE_S, 3 * line_timeout_s)
+
+
+def _pause_key(kind: str) -> str:
+    return f"siang:line-429:{kind}"
+
+
+def _wait_if_rate_limited(rt: runtime.Runtime, kind: str) -> None:
+    """Sleep out the pause another sender started when LINE answered 429 (Redis down: go on)."""
+    try:
+        left_ms = rt.redis.pttl(_pause_key(kind))
+    except redis.RedisError:
+        return
+    if left_ms and left_ms > 0:
+        time.sleep(left_ms / 1000)
+
+
+def _note_rate_limited(rt: runtime.Runtime, kind: str) -> None:
+    try:
+        rt.redis.set(_pause_key(kind), 1, px=int(RATE_LIMIT_PAUSE_S * 1000), nx=True)
+    except redis.RedisError:
+        pass
 
 
 def backoff_s(attempts: int) -> float:
@@ -94,10 +124,14 @@ def deliver(outbox_id: int) -> str:
         outcome = rt.line.push(user_id, row.messages, retry_key)
     elif row.kind == "push":
         outcome = rt.line.push(row.recipients[0], row.messages, retry_key)
-    elif row.kind == "multicast":
-        outcome = rt.line.multicast(recipients, row.messages, retry_key)
     else:
-        outcome = rt.line.broadcast(row.messages, retry_key)
+        _wait_if_rate_limited(rt, row.kind)
+        if row.kind == "multicast":
+            outcome = rt.line.multicast(recipients, row.messages, retry_key)
+        else:
+            outcome = rt.line.broadcast(row.messages, retry_key)
+        if outcome.status == 429:
+            _note_rate_limited(rt, row.kind)
     return _record(conn, row.id, row.attempts, outcome)
 
 

@@ -11,4 +11,6 @@ BENCHES: dict[str, str] = {
     "e2e": "siang.bench.e2e",                # issue 8: similar-idea reply at 100k ideas
     "ballots": "siang.bench.ballots",        # issue 6: chat-path ballots and the tally
     "broadcast": "siang.bench.broadcast",    # issue 7: an announcement to 100k residents
+    "clustering": "siang.bench.clustering",  # issue 9: grouping quality on Traffy rows
+    "similar": "siang.bench.similar",        # issue 9: similar-idea precision and latency
 }

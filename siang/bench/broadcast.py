@@ -1,4 +1,4 @@
-"""``siang bench broadcast --recipients 100000``: one announcement to a large audience, the hard way.
+"""``siang bench broadcast --recipients 100000``: one announcement to 100k residents, the hard way.
 
 Through the LINE emulator with its multicast rate limit on, injected 429s,
 and one worker killed with ``kill -9`` halfway through (a replacement starts
