@@ -30,7 +30,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from admin.auth import after_commit, current_scope, db, login_required, role_required, write_required
+from admin.auth import current_scope, db, login_required, role_required, write_required
 from admin.forms import BahtField
 from pb import ballots, districts, results, rounds
 from pb.pabulib import PbFormatError, read_pb, write_pb
@@ -67,8 +67,6 @@ ERRORS = {
     "envelope_too_small": _l("The budget envelope is smaller than every project (the cheapest costs "
                              "%(cheapest)s baht): no project could ever be funded."),
     "max_picks_over_projects": _l("k cannot be more than the number of projects (%(n)s)."),
-    "out_of_scope": _l("You can make rounds only for the districts you work in; city-wide "
-                       "rounds are for admins."),
     "not_draft": _l("Only a draft round can be changed."),
     "not_open": _l("Only an open round can be closed."),
     "not_closed": _l("Only a closed round can be tallied."),
@@ -372,8 +370,6 @@ def new():
                 round_id = rounds.create(conn, scope, _fields(form, chosen_ids))
         except RoundError as exc:
             error = error_text(exc)
-        except ScopeError:
-            error = error_text(RoundError("out_of_scope"))
         else:
             flash(_("The voting round was saved as a draft. Check it, then open it."), "success")
             return redirect(url_for("admin.rounds.show", round_id=round_id), code=303)
@@ -421,8 +417,6 @@ def edit(round_id: int):
         try:
             with db() as conn, conn.transaction():
                 rounds.update(conn, scope, round_id, _version(), _fields(form, chosen_ids))
-        except ScopeError:
-            error = error_text(RoundError("out_of_scope"))
         except RoundConflict:
             error = _("Someone changed this round while you were editing it. Nothing was saved: "
                       "reload the page to see their changes, then edit again.")
@@ -566,11 +560,11 @@ def paper(round_id: int):
 @bp.get("/<int:round_id>/export.pb")
 @login_required
 def export(round_id: int):
-    """The round and its ballots as a pabulib file (closed rounds: no running count leaks)."""
+    """The round and its ballots as a pabulib file (never while open: no running count leaks)."""
     scope = current_scope()
     with db() as conn:
         found = rounds.get(conn, scope, round_id)
-        if found.state in ("draft", "open"):
+        if found.state == "open":
             abort(404)
         text = write_pb(rounds.export_pb(conn, round_id))
     return Response(text, mimetype="text/plain",

@@ -24,11 +24,12 @@ class Context:
         event: the raw LINE webhook event (dict, as LINE sent it).
         webhook_event_id: LINE's id of that event (dedupe key).
         resident: the sender, row-locked, or None before a follow.
-        embed: text → (raw unit vector (384,) float32, centred unit vector (384,) float32).
+        embed: text → (raw unit vector (384,) float32, grouping unit vector (384,) float32;
+            ``nlp.represent``: what clustering and the similar-idea search compare).
         assign_threshold: cosine (centred space) above which an idea joins a cluster.
         model_name: the embedder's name, stored with each embedding.
         profile_language: asks LINE for a user's language ("th", "en", None).
-        mean: the embedder's centring vector (384,) float32 (similar-idea search).
+        mean: centring vector for stored grouping vectors: zeros (they are centred already).
         show_loading: starts LINE's loading animation for a user id (before slow work).
         message_content: (message id, max bytes) → ``bot.line.MessageContent`` (photos).
         replies: messages to send back through the reply token, in order.

@@ -1,10 +1,12 @@
 """Grouping similar ideas: centring, online assignment, full reclustering.
 
-All vectors are float32 rows from an :class:`nlp.embedder.Embedder`.
-Similarities are cosines between *centred* vectors: the embedder's corpus
-mean is subtracted and the rows re-normalised (:func:`centre`). E5 cosines
-otherwise crowd into a narrow band (unrelated Thai texts ~0.85, paraphrases
-~0.93), which makes any fixed threshold brittle (DESIGN.md).
+The vectors compared are *grouping vectors* (:mod:`nlp.represent`, issue
+9): for E5 a supervised projection of the raw vector and the text, already
+centred and unit length; for the fake embedder the raw vector itself.
+:func:`centre` (subtract a corpus mean, re-normalise) remains for raw E5
+vectors, whose cosines otherwise crowd into a narrow band (unrelated Thai
+texts ~0.85, paraphrases ~0.93; DESIGN.md); with a zero mean it only
+re-normalises.
 
 Two paths use this module:
 
@@ -35,6 +37,7 @@ __all__ = [
     "recluster",
     "remove_from_centroid",
     "RECLUSTER_DISTANCE",
+    "E5_RECLUSTER_DISTANCE",
     "RECLUSTER_DISTANCES",
     "recluster_distance",
     "EXACT_MAX",
@@ -44,38 +47,43 @@ __all__ = [
 E5_NAME = "multilingual-e5-small"
 _ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 
-#: Cosine (between centred vectors) above which a new idea joins the nearest
-#: cluster, per embedder name. How they were chosen: see
-#: :func:`default_threshold`.
+#: Cosine (between grouping vectors, :mod:`nlp.represent`) above which a
+#: new idea joins the nearest cluster, per embedder name. How they were
+#: chosen: see :func:`default_threshold`.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    E5_NAME: 0.40,
+    E5_NAME: 0.55,
     "fake-trigram-384": 0.30,
 }
 
 
 def default_threshold(embedder_name: str) -> float:
-    """Default join threshold of :func:`assign` for an embedder.
+    """Default join threshold of :func:`assign` for an embedder's grouping vectors.
 
-    For multilingual-E5-small (centred with ``e5_mean.npy``) 0.40 was picked
-    on 3,000 Traffy Fondue dev rows (``nlp/artefacts/evaluate.py``, sections
-    3 and 4). Streaming the ideas through :func:`assign` in arrival order:
+    For multilingual-E5-small (grouping vectors of the shipped projection,
+    ``nlp/artefacts/representation_e5.npz``) 0.55 comes from
+    ``nlp/artefacts/make_representation.py`` (record in
+    ``representation_e5.json``; a test checks they agree): the dev rows of 8
+    districts held out whole (10,350 ideas, ~1,300 per district; projection
+    fitted on the other districts' rows) replayed per district in arrival
+    order through :func:`assign`:
 
-    ======== =========== ======================= ===================
-    cosine   homogeneity ideas in a cluster >= 2  same-category pairs
-    ======== =========== ======================= ===================
-    0.30     0.72        95 %                    71 %
-    0.35     0.80        86 %                    --
-    0.40     0.87        73 %                    81 %
-    0.50     0.97        42 %                    86 %
-    ======== =========== ======================= ===================
+    ========= ======== =========== ==========================
+    threshold clusters homogeneity ideas in a shared cluster
+    ========= ======== =========== ==========================
+    0.40      246      0.82        100 %
+    0.50      485      0.85        98 %
+    0.55      746      0.87        97 %
+    0.60      1,131    0.89        94 %
+    0.70      2,448    0.94        82 %
+    ========= ======== =========== ==========================
 
-    ("same-category pairs": share of random pairs at or above the cosine
-    whose reporters chose the same category; the labels are noisy, so 81 %
-    is close to "same topic" when read by hand: pairs near 0.40 are e.g.
-    two pothole reports on different roads, or two flooding reports.)
-    0.40 is where clusters stay mostly single-topic while most ideas still
-    find company; lower values chain topics together, higher ones leave
-    most ideas alone until the next :func:`recluster`.
+    The rule: reach the homogeneity of the recluster cut (0.85, see
+    :data:`E5_RECLUSTER_DISTANCE`) with a number of clusters as close as
+    possible to the recluster's (315 on the same rows), so that ideas
+    arriving between two reclusters are grouped about as cleanly, if
+    somewhat more finely, as a recluster groups them. (Grouping-vector
+    cosines are high within a topic: the topic part alone gives same-topic
+    ideas ~0.8.)
     For the fake trigram embedder the value only has to separate the small
     test sets (same-topic Thai texts share many trigrams, others share few).
 
@@ -236,17 +244,29 @@ def remove_from_centroid(centroid: np.ndarray, count: int, vector: np.ndarray) -
     return (centroid * count - np.asarray(vector, dtype=np.float32)) / np.float32(count - 1)
 
 
-#: Default cut of :func:`recluster` without ``n_clusters``: groups merge
-#: while their average cosine distance is below this, i.e. while the average
-#: cosine between their ideas is above 1 - RECLUSTER_DISTANCE. Chosen for
-#: the E5 grouping space (:mod:`nlp.represent`); see :func:`recluster`.
+#: The product's cut of :func:`recluster` without ``n_clusters`` for E5
+#: grouping vectors: groups merge while their average cosine distance is
+#: below this, i.e. while the average cosine between their ideas is above
+#: 0.45 (:func:`recluster_distance` returns it for "e5-topic-*").
+#: Chosen for the E5 grouping space by
+#: ``nlp/artefacts/make_representation.py`` on 8 districts held out whole
+#: (~1,300 ideas each, the density of a city-wide round): the coarsest cut
+#: whose per-district clusters keep a homogeneity >= 0.85 against the
+#: reporters' categories: 315 clusters, ~32 ideas each (median smaller),
+#: 4 % unclustered. 0.50 gives 25 ideas per cluster and 6 % unclustered;
+#: 0.80 merges neighbouring topics (road with footpath) into ~70-idea
+#: clusters, too many for staff to read as one idea.
+E5_RECLUSTER_DISTANCE = 0.55
+
+#: The cut used when the caller names no representation (the fake
+#: embedder's trigram vectors in tests, and centred E5 before issue 9).
 RECLUSTER_DISTANCE = 0.85
 
 #: The recluster cut per grouping space (:attr:`Representation.name` prefix).
 RECLUSTER_DISTANCES: dict[str, float] = {
-    "e5-topic": RECLUSTER_DISTANCE,
-    "multilingual-e5-small": 0.85,
-    "fake-trigram-": 0.85,
+    "e5-topic": E5_RECLUSTER_DISTANCE,
+    "multilingual-e5-small": 0.85,   # centred E5 without the projection (before issue 9)
+    "fake-trigram-": RECLUSTER_DISTANCE,
 }
 
 

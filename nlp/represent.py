@@ -53,6 +53,7 @@ __all__ = [
     "for_embedder",
     "ARTEFACT",
     "GROUPING_DIM",
+    "prepare_text",
 ]
 
 _ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -288,9 +289,11 @@ class TopicRepresentation:
         w_e5 = s[:d]
         w_text = components.T @ s[d:]
         offset = lda.xbar_ @ s
-        # Principal directions of centred E5 (already near zero mean; no re-centring).
-        _, _, vt = np.linalg.svd(e.astype(np.float64), full_matrices=False)
-        basis = vt[: d - k].T
+        # Principal directions of centred E5 (already near zero mean; no
+        # re-centring): eigenvectors of e'e, largest first, all d of them
+        # available even when fitted on fewer than d rows.
+        eigenvalues, eigenvectors = np.linalg.eigh(e.astype(np.float64).T @ e.astype(np.float64))
+        basis = eigenvectors[:, np.argsort(-eigenvalues)[: d - k]]
         arrays = [mean, w_e5, idf, w_text, offset, basis]
         digest = hashlib.sha256(b"".join(np.asarray(a, np.float32).tobytes() for a in arrays)
                                 + "\n".join(vocab).encode()).hexdigest()[:10]

@@ -52,13 +52,24 @@ def insert(conn: psycopg.Connection, *, process_id: int, resident_id: int | None
     return int(existing[0]), False
 
 
-def store_embedding(conn: psycopg.Connection, idea_id: int, model: str, vector: np.ndarray) -> None:
-    """Store an idea's embedding (384 float32, L2-normalised, uncentred) once."""
+def store_embedding(conn: psycopg.Connection, idea_id: int, model: str, vector: np.ndarray,
+                    grouping: np.ndarray | None = None) -> None:
+    """Store an idea's embedding once: the raw vector and its grouping vector.
+
+    Args:
+        vector: the embedder's raw vector (384 float32, L2-normalised, uncentred).
+        grouping: the idea's grouping vector (384 float32, unit;
+            ``nlp.represent``: what clustering and the similar-idea search
+            compare). ``None`` stores the raw vector as its own grouping
+            vector, which is right only for representations that do not
+            change unit vectors (the fake embedder's).
+    """
     register_vector(conn)
+    raw = np.asarray(vector, dtype=np.float32)
     conn.execute(
-        """INSERT INTO idea_embeddings (idea_id, model, embedding) VALUES (%s, %s, %s)
+        """INSERT INTO idea_embeddings (idea_id, model, embedding, grouping) VALUES (%s, %s, %s, %s)
            ON CONFLICT (idea_id) DO NOTHING""",
-        (idea_id, model, np.asarray(vector, dtype=np.float32)),
+        (idea_id, model, raw, raw if grouping is None else np.asarray(grouping, dtype=np.float32)),
     )
 
 
@@ -71,15 +82,16 @@ def get(conn: psycopg.Connection, idea_id: int) -> Idea | None:
 
 def embeddings_for(conn: psycopg.Connection, process_id: int, *, district: str | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Active ideas' embeddings in a process (optionally one district).
+    """Active ideas' grouping vectors in a process (optionally one district).
 
     Returns:
-        (ids (n,) int64, vectors (n, 384) float32), ordered by idea id.
+        (ids (n,) int64, grouping vectors (n, 384) float32), ordered by idea
+        id; ideas without a grouping vector yet are left out.
     """
     register_vector(conn)
     rows = conn.execute(
-        """SELECT i.id, e.embedding FROM ideas i JOIN idea_embeddings e ON e.idea_id = i.id
-            WHERE i.process_id = %s AND i.status = 'active'
+        """SELECT i.id, e.grouping FROM ideas i JOIN idea_embeddings e ON e.idea_id = i.id
+            WHERE i.process_id = %s AND i.status = 'active' AND e.grouping IS NOT NULL
               AND (%s::text IS NULL OR i.district = %s)
             ORDER BY i.id""",
         (process_id, district, district),
@@ -88,6 +100,29 @@ def embeddings_for(conn: psycopg.Connection, process_id: int, *, district: str |
         return np.zeros(0, dtype=np.int64), np.zeros((0, 384), dtype=np.float32)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return ids, np.stack([as_array(r[1]) for r in rows])
+
+
+def embeddings_to_regroup(conn: psycopg.Connection, model: str, *, after_id: int = 0,
+                          limit: int = 2000) -> list[tuple[int, str, np.ndarray]]:
+    """Stored embeddings of one embedder, in idea id order, for recomputing grouping vectors.
+
+    Returns:
+        Up to ``limit`` (idea id, text, raw vector (384,) float32) with id > ``after_id``.
+    """
+    register_vector(conn)
+    rows = conn.execute(
+        """SELECT i.id, i.text, e.embedding FROM ideas i JOIN idea_embeddings e ON e.idea_id = i.id
+            WHERE e.model = %s AND i.id > %s ORDER BY i.id LIMIT %s""",
+        (model, after_id, limit)).fetchall()
+    return [(int(r[0]), r[1], as_array(r[2])) for r in rows]
+
+
+def set_groupings(conn: psycopg.Connection, idea_ids: list[int], vectors: np.ndarray) -> None:
+    """Replace ideas' grouping vectors ((n, 384) float32 unit rows, ``nlp.represent``)."""
+    register_vector(conn)
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE idea_embeddings SET grouping = %s WHERE idea_id = %s",
+                        [(np.asarray(v, dtype=np.float32), int(i)) for i, v in zip(idea_ids, vectors)])
 
 
 def count(conn: psycopg.Connection, *, embedded: bool = False) -> int:
@@ -118,10 +153,12 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
                         exclude_resident: int | None = None) -> list[SimilarIdea]:
     """The active ideas of one district most similar to a new idea, best first.
 
-    Similarity is the cosine between *centred* vectors (the corpus ``mean``
-    subtracted, then unit length; ``nlp.clustering.centre``), computed in SQL
-    from the stored raw unit vectors: for a stored x and the centred query
-    q_c, cos = (x·q_c − m·q_c) / |x − m| with |x − m|² = 1 − 2 x·m + m·m.
+    Similarity is the cosine between *grouping* vectors (``nlp.represent``;
+    column ``idea_embeddings.grouping``, issue 9). They are already centred
+    unit vectors, so the product passes a zero ``mean`` and the formula
+    below reduces to their dot product. With a non-zero ``mean`` it is the
+    cosine after centring, computed in SQL: for a stored x and the centred
+    query q_c, cos = (x·q_c − m·q_c) / |x − m| with |x − m|² = 1 − 2 x·m + m·m.
 
     The search is exact over the district's ideas (a materialised subset
     reached through ``ideas_process_district``), not through the HNSW index:
@@ -133,8 +170,8 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
     milliseconds.
 
     Args:
-        raw: the new idea's raw unit vector, (384,) float32.
-        mean: the embedder's centring vector, (384,) float32.
+        raw: the new idea's grouping vector, (384,) float32.
+        mean: a centring vector, (384,) float32 (zeros for grouping vectors).
         model: embedder name; only vectors of the same model are compared.
         limit: how many to return.
         exclude_resident: leave out this resident's own ideas.
@@ -151,10 +188,10 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
         cur.execute(
             """
             WITH d AS MATERIALIZED (
-                SELECT i.id, i.text, e.embedding FROM ideas i
+                SELECT i.id, i.text, e.grouping AS embedding FROM ideas i
                   JOIN idea_embeddings e ON e.idea_id = i.id
                  WHERE i.process_id = %(p)s AND i.district = %(d)s AND i.status = 'active'
-                   AND e.model = %(model)s
+                   AND e.model = %(model)s AND e.grouping IS NOT NULL
                    AND (%(r)s::bigint IS NULL OR i.resident_id IS DISTINCT FROM %(r)s)
             )
             SELECT d.id, d.text, m.cluster_id,
@@ -282,15 +319,15 @@ def detach_from_cluster(conn: psycopg.Connection, idea_id: int, mean: np.ndarray
     (``updated_at`` moves).
 
     Args:
-        mean: the embedder's centring vector (384,) float32, to centre the
-            stored raw vector.
+        mean: a centring vector (384,) float32 applied to the stored grouping
+            vector (zeros: grouping vectors are already centred).
 
     Returns:
         The cluster id it left, or None if it had none.
     """
     register_vector(conn)
     row = conn.execute(
-        """SELECT m.cluster_id, c.size, c.centroid, e.embedding
+        """SELECT m.cluster_id, c.size, c.centroid, e.grouping
              FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
              LEFT JOIN idea_embeddings e ON e.idea_id = m.idea_id
             WHERE m.idea_id = %s FOR UPDATE OF c""", (idea_id,)).fetchone()

@@ -723,7 +723,8 @@ def import_pb(conn: psycopg.Connection, scope: Scope, instance: PbInstance, *,
     if with_ballots:
         from pb import ballots
 
-        n_ballots = ballots.insert_pabulib(conn, round_id, instance.votes, cumulative=ballot_type == "cumulative")
+        n_ballots = ballots.insert_pabulib(conn, round_id, instance.votes,
+                                           cumulative=ballot_type == "cumulative")
     audit.record(conn, scope, "round.import_pb", "round", round_id,
                  after={"title": name, "vote_type": vote_type, "projects": len(instance.projects),
                         "ballots": n_ballots, "budget": budget})

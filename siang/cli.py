@@ -108,7 +108,10 @@ def nlp() -> None:
               help="Process id (default: the open one).")
 def nlp_recluster(process_id: int | None) -> None:
     """Regroup every district's ideas from stored embeddings (keeps staff decisions)."""
+    import numpy as np
+
     from nlp import clustering
+    from nlp.represent import for_embedder
     from pb import db as pbdb
     from pb import processes
     from workers.clustering import recluster
@@ -118,9 +121,45 @@ def nlp_recluster(process_id: int | None) -> None:
     with pbdb.connection(settings.database_url) as conn:
         with conn.transaction():
             pid = process_id or processes.current_id(conn)
-        summary = recluster(conn, clustering.mean_for(name),
-                            clustering.default_threshold(name), pid)
+        # Stored grouping vectors are centred already (nlp.represent): zero mean.
+        summary = recluster(conn, np.zeros(384, dtype=np.float32),
+                            clustering.default_threshold(name), pid,
+                            distance_threshold=clustering.recluster_distance(
+                                for_embedder(name).name))
     click.echo(json.dumps(summary))
+
+
+@nlp.command("regroup")
+@click.option("--embedder", "kind", type=click.Choice(["e5", "fake"]), default=None,
+              help="Embedder whose vectors to regroup (default: SIANG_EMBEDDER).")
+def nlp_regroup(kind: str | None) -> None:
+    """Recompute every stored idea's grouping vector with the shipped projection.
+
+    Run after migration 0006 on a database with older ideas, or after a new
+    nlp/artefacts/representation_e5.npz is shipped; then `siang nlp recluster`.
+    """
+    import numpy as np
+
+    from nlp.represent import for_embedder
+    from pb import db as pbdb
+    from pb import ideas
+
+    settings = _with_services(_settings()).settings
+    name = EMBEDDER_NAMES[kind or settings.embedder]
+    representation = for_embedder(name)
+    done, after = 0, 0
+    with pbdb.connection(settings.database_url) as conn:
+        while True:
+            with conn.transaction():
+                rows = ideas.embeddings_to_regroup(conn, name, after_id=after)
+                if not rows:
+                    break
+                vectors = representation.transform([r[1] for r in rows],
+                                                   np.stack([r[2] for r in rows]))
+                ideas.set_groupings(conn, [r[0] for r in rows], vectors)
+            done += len(rows)
+            after = rows[-1][0]
+    click.echo(json.dumps({"regrouped": done, "representation": representation.name}))
 
 
 @nlp.command("cluster-csv")
@@ -292,8 +331,8 @@ def pb_export(round_id: int, out_file: Path) -> None:
         found = rounds.load(conn, round_id)
         if found is None:
             raise click.ClickException(f"no voting round {round_id}")
-        if found.state in ("draft", "open"):
-            raise click.ClickException(f"round {round_id} is {found.state}: export it once voting has closed")
+        if found.state == "open":
+            raise click.ClickException(f"round {round_id} is open: export it once voting has closed")
         text = write_pb(rounds.export_pb(conn, round_id))
     out_file.write_text(text, encoding="utf-8")
     click.echo(json.dumps({"round": round_id, "file": str(out_file)}, ensure_ascii=False))

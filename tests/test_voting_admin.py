@@ -141,7 +141,9 @@ def test_scope_and_roles(db, signed_in, home_projects):
     assert viewer.get(f"/admin/rounds/{round_id}").status_code == 200
     assert viewer.post(f"/admin/rounds/{round_id}/open", {"version": 1}).status_code == 403
     assert viewer.post("/admin/rounds/new", _form(home_projects)).status_code == 403
-    assert officer.post("/admin/rounds/new", _form(home_projects, district="")).status_code == 400
+    # A district (or city-wide) outside the scope is a forged form: 404, as for every scope miss.
+    assert officer.post("/admin/rounds/new", _form(home_projects, district="")).status_code == 404
+    assert officer.post("/admin/rounds/new", _form(home_projects, district=OTHER)).status_code == 404
     assert count(db, "SELECT count(*) FROM voting_rounds") == 1
     assert rounds.load(db, round_id).state == "draft"
     db.commit()
@@ -247,3 +249,27 @@ def test_quorum_not_met_is_shown_to_staff_and_the_public(db, signed_in, home_pro
     public = officer.client.application.test_client().get(f"/results/{round_id}")
     assert "ผลโหวตไม่นับ: มีผู้โหวต 1 คน น้อยกว่าเกณฑ์ขั้นต่ำ 5 คน" in public.get_data(as_text=True)
     assert count(db, "SELECT count(*) FROM projects WHERE state = 'ready_for_vote'") == 3
+
+
+def test_only_drafts_are_edited_and_edits_are_audited(db, signed_in, home_projects):
+    officer = signed_in("officer")
+    _english(officer)
+    round_id = _round_id(officer.post("/admin/rounds/new", _form(home_projects)))
+    page = officer.get(f"/admin/rounds/{round_id}/edit")
+    assert page.status_code == 200 and 'value="1,000,000"' in page.get_data(as_text=True)
+    edited = officer.post(f"/admin/rounds/{round_id}/edit",
+                          {**_form(home_projects[:2], budget_baht="1,200,000"), "version": "1"})
+    assert edited.status_code == 303
+    found = rounds.load(db, round_id)
+    assert (found.budget_baht, found.version) == (1_200_000, 2)
+    assert len(rounds.projects_of(db, round_id)) == 2
+    entry = db.execute("SELECT before, after FROM audit_log WHERE action = 'round.update'").fetchone()
+    db.commit()
+    assert entry[0]["budget_baht"] == 1_000_000 and entry[1]["budget_baht"] == 1_200_000
+    stale = officer.post(f"/admin/rounds/{round_id}/edit",
+                         {**_form(home_projects, budget_baht="900,000"), "version": "1"})
+    assert stale.status_code == 400 and "Someone changed this round" in stale.get_data(as_text=True)
+    officer.post(f"/admin/rounds/{round_id}/open", {"version": "2"})
+    assert officer.get(f"/admin/rounds/{round_id}/edit").status_code == 303
+    assert rounds.load(db, round_id).budget_baht == 1_200_000
+    db.commit()

@@ -56,7 +56,7 @@ def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int
 
 
 def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, process_id: int, *,
-              min_cluster_size: int | None = None) -> dict:
+              min_cluster_size: int | None = None, distance_threshold: float | None = None) -> dict:
     """Regroup every district's ideas from their stored embeddings.
 
     Kept as they are: clusters that are locked, renamed by staff, reviewed
@@ -69,6 +69,9 @@ def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, proc
     Args:
         mean: (384,) float32 centring vector of the embedder.
         threshold: online-assignment cosine for ideas called noise.
+        distance_threshold: the recluster cut
+            (``nlp.clustering.recluster_distance`` of the representation;
+            default ``nlp.clustering.RECLUSTER_DISTANCE``).
 
     Returns:
         {"districts": n, "ideas": n, "clusters": n, "kept": n}.
@@ -81,7 +84,7 @@ def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, proc
     for district in districts:
         with conn.transaction():
             kept = _recluster_district(conn, mean, threshold, process_id, district,
-                                      min_cluster_size)
+                                      min_cluster_size, distance_threshold)
         summary["districts"] += 1
         summary["kept"] += kept
         refresh_keywords(conn, mean, process_id, district)
@@ -96,7 +99,7 @@ def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, proc
 
 
 def _recluster_district(conn, mean: np.ndarray, threshold: float, process_id: int, district: str,
-                        min_cluster_size: int | None) -> int:
+                        min_cluster_size: int | None, distance_threshold: float | None = None) -> int:
     conn.execute("SELECT id FROM clusters WHERE process_id = %s AND district = %s FOR UPDATE",
                  (process_id, district))
     kept_ids = [int(r[0]) for r in conn.execute(
@@ -117,6 +120,8 @@ def _recluster_district(conn, mean: np.ndarray, threshold: float, process_id: in
         return len(kept_ids)
     centred = nc.centre(vectors[free], mean)
     kwargs = {} if min_cluster_size is None else {"min_cluster_size": min_cluster_size}
+    if distance_threshold is not None:
+        kwargs["distance_threshold"] = distance_threshold
     labels = nc.recluster(centred, **kwargs) if len(free) > 1 else np.array([-1])
     for label in sorted(set(labels.tolist()) - {-1}):
         rows = np.flatnonzero(labels == label)

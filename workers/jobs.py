@@ -99,8 +99,13 @@ def recluster(process_id: int) -> dict:
     """Full recluster of a process (keeps staff decisions); returns a summary."""
     from workers.clustering import recluster as run
 
+    from nlp.clustering import recluster_distance
+    from nlp.represent import for_embedder
+
     rt = runtime.get()
-    return run(rt.connection(), rt.mean, rt.assign_threshold, process_id)
+    rep = rt.representation or for_embedder(rt.embedder.name)
+    return run(rt.connection(), rt.mean, rt.assign_threshold, process_id,
+               distance_threshold=recluster_distance(rep.name))
 
 
 
@@ -125,9 +130,9 @@ def cluster_idea(idea_id: int) -> str:
     with conn.transaction():
         register_vector(conn)
         row = conn.execute(
-            """SELECT i.process_id, i.district, e.embedding FROM ideas i
+            """SELECT i.process_id, i.district, e.grouping FROM ideas i
                  JOIN idea_embeddings e ON e.idea_id = i.id
-                WHERE i.id = %s AND i.status = 'active'
+                WHERE i.id = %s AND i.status = 'active' AND e.grouping IS NOT NULL
                   AND NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.idea_id = i.id)
                 FOR UPDATE OF i""", (idea_id,)).fetchone()
         if row is None:

@@ -19,17 +19,19 @@ from bot.app import make_queue
 from bot.line import LineClient
 from bot.settings import Settings
 from nlp.embedder import Embedder
+from nlp.represent import Representation
 
 
 @dataclasses.dataclass
 class Runtime:
     settings: Settings
     embedder: Embedder
-    mean: np.ndarray            # (384,) float32: corpus mean subtracted before cosine
-    assign_threshold: float     # cosine in centred space to join a cluster
+    mean: np.ndarray            # (384,) float32 zeros: grouping vectors are already centred
+    assign_threshold: float     # cosine between grouping vectors to join a cluster
     line: LineClient
     redis: redis.Redis
     queue: Queue
+    representation: Representation | None = None   # raw + text → grouping vector (issue 9)
     _local: threading.local = dataclasses.field(default_factory=threading.local)
     _conns: list[psycopg.Connection] = dataclasses.field(default_factory=list)
 
@@ -43,11 +45,16 @@ class Runtime:
         return conn
 
     def embed(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """One idea → (unit vector (384,) float32, centred unit vector (384,) float32)."""
-        from nlp.clustering import centre
+        """One idea → (raw unit vector (384,) float32, grouping unit vector (384,) float32).
+
+        The grouping vector (:mod:`nlp.represent`) is what clustering and the
+        similar-idea search compare; store both (``pb.ideas.store_embedding``).
+        """
+        from nlp.represent import for_embedder
 
         raw = self.embedder.encode([text])[0].astype(np.float32)
-        return raw, centre(raw[None, :], self.mean)[0].astype(np.float32)
+        rep = self.representation or for_embedder(self.embedder.name)
+        return raw, rep.transform([text], raw[None, :])[0]
 
     def close(self) -> None:
         for conn in self._conns:
@@ -63,6 +70,7 @@ def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
     global _runtime
     from nlp import clustering
     from nlp.embedder import load_embedder
+    from nlp.represent import for_embedder
 
     if embedder is None:
         embedder = load_embedder(settings.embedder, settings.data_dir)
@@ -70,7 +78,8 @@ def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
     _runtime = Runtime(
         settings=settings,
         embedder=embedder,
-        mean=clustering.mean_for(embedder.name),
+        mean=np.zeros(embedder.dim, dtype=np.float32),
+        representation=for_embedder(embedder.name),
         assign_threshold=clustering.default_threshold(embedder.name),
         line=LineClient(settings),
         redis=connection,

@@ -10,9 +10,11 @@ batch, each with its own ``X-Line-Retry-Key``; they are enqueued for
 delivery after the commit (the sweeper re-enqueues any that were missed).
 
 The sweeper (``workers.sweeper``) enqueues :func:`notify_round_open` for
-rounds whose window has started and :func:`close_round` for rounds past
-``closes_at``; staff enqueue :func:`tally_round` on demand and
-:func:`notify_round_result` by publishing.
+rounds whose window has started, :func:`close_round` for rounds past
+``closes_at``, :func:`tally_first` for closed rounds never tallied, and
+:func:`notify_round_result` for published rounds whose voters were not told;
+staff enqueue :func:`tally_round` on demand and :func:`notify_round_result`
+by publishing.
 """
 
 from __future__ import annotations
@@ -86,20 +88,15 @@ def notify_round_open(round_id: int) -> int:
 
 
 def close_round(round_id: int) -> str:
-    """Close a round past its closing time, then tally it.
+    """Close a round past its closing time, then tally it (once: a round that is
+    already tallied is left alone).
 
     Returns:
-        "tallied", "closed" (no tally: nothing to count yet is still stored),
-        or "skipped" (not open or not due; or already closed and tallied).
+        "tallied", or "skipped" (not due, not open, or already tallied).
     """
     conn = runtime.get().connection()
     with conn.transaction():
-        closed = rounds.close_due(conn, round_id)
-    found = None
-    with conn.transaction():
-        found = rounds.load(conn, round_id)
-    if found is None or found.state != "closed":
-        return "closed" if closed else "skipped"
+        rounds.close_due(conn, round_id)
     return tally_round(round_id, first_only=True)
 
 

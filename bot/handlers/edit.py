@@ -153,7 +153,7 @@ def on_text(ctx: Context, text: str) -> None:
     ideas.detach_from_cluster(ctx.conn, idea.id, _mean(ctx))  # before its vector is replaced
     ideas.update_text(ctx.conn, idea.id, body, body.lower())
     raw, centred = ctx.embed(body)
-    ideas.store_embedding(ctx.conn, idea.id, ctx.model_name, raw)
+    ideas.store_embedding(ctx.conn, idea.id, ctx.model_name, raw, centred)
     words = abuse.abusive_words(body)
     if words:
         abuse.flag(ctx.conn, idea.id, words)

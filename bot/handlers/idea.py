@@ -89,7 +89,7 @@ def on_text(ctx: Context, text: str) -> None:
     raw, centred = ctx.embed(body)
     from bot.handlers import similar  # here: similar.py builds on this module's store_new
 
-    if similar.offer(ctx, process_id, body, raw, notes):
+    if similar.offer(ctx, process_id, body, centred, notes):  # centred = grouping vector
         return
     store_new(ctx, body, ctx.webhook_event_id, raw=raw, centred=centred, notes=notes)
 
@@ -119,7 +119,7 @@ def store_new(ctx: Context, body: str, event_key: str, *, raw: np.ndarray | None
     if created:
         if raw is None or centred is None:
             raw, centred = ctx.embed(body)
-        ideas.store_embedding(ctx.conn, idea_id, ctx.model_name, raw)
+        ideas.store_embedding(ctx.conn, idea_id, ctx.model_name, raw, centred)
         clusters.assign(ctx.conn, idea_id, process_id, resident.district, centred,
                         ctx.assign_threshold)
         extras = attach_held(ctx, idea_id)
@@ -137,8 +137,8 @@ def store_flagged(ctx: Context, process_id: int, body: str, words: list[str],
         ctx.conn, process_id=process_id, resident_id=resident.id, district=resident.district,
         text=body, normalised_text=body.lower(), webhook_event_id=ctx.webhook_event_id)
     if created:
-        raw, _ = ctx.embed(body)
-        ideas.store_embedding(ctx.conn, idea_id, ctx.model_name, raw)
+        raw, grouping = ctx.embed(body)
+        ideas.store_embedding(ctx.conn, idea_id, ctx.model_name, raw, grouping)
         abuse.flag(ctx.conn, idea_id, words)
         attach_held(ctx, idea_id)
     ctx.reply(*[m.text(n) for n in notes], m.text(ctx.t("idea_flagged", number=f"{idea_id:,}")))

@@ -30,6 +30,7 @@ import datetime as dt
 from typing import Any
 
 from bot import messages as m
+from bot.catalog import CATALOG
 from bot.context import Context
 from pb import ballots, districts, results, rounds
 from pb.ballots import BallotError, Draft
@@ -170,8 +171,6 @@ def error_text(ctx: Context, exc: BallotError, found: Round | None) -> str:
         return ctx.t("vote_err_over_budget", total=baht(values.get("total", 0)),
                      budget=baht(values.get("budget", 0)))
     key = f"vote_err_{exc.code}"
-    from bot.catalog import CATALOG
-
     return ctx.t(key) if key in CATALOG else ctx.t("vote_err_bad_button")
 
 
