@@ -20,6 +20,10 @@ Three measurements on the Traffy Fondue dev rows (raw E5 vectors from
    bulk-loaded with COPY) holding 10,000 and then 62,400 - 200 stored
    ideas in their real districts; 200 held-out texts as new ideas.
    Target (issue 9): p95 < 100 ms at 62k.
+4. **embedding speed**: 1,000 dev texts in batches of 32 through the
+   production embedder (ONNX int8) and the float32 torch one, 1 and 2
+   threads, with the cosine of each vector to the cached float32 vector.
+   Target: >= 100 ideas/s on 2 cores, cosine >= 0.99.
 
 Options: ``rows`` (use N dev rows), ``seeds`` (splits for precision@3; default 1).
 """
