@@ -36,12 +36,27 @@ def parse_be_date(text: str) -> dt.date:
     return dt.date(year - BE_OFFSET, month, day)
 
 
-class BEDateField(StringField):
-    """A date typed as dd/mm/BBBB (พ.ศ.); empty is None."""
+class ParsedTextField(StringField):
+    """A text field whose text is parsed into a value and shown back formatted.
+
+    Subclasses set ``parse`` (text → value, ValueError when malformed),
+    ``show`` (value → text) and ``message`` (the error staff read); empty is None.
+    """
+
+    kind: type = object
+    message = ""
+
+    @staticmethod
+    def parse(text: str):
+        raise NotImplementedError
+
+    @staticmethod
+    def show(value) -> str:
+        raise NotImplementedError
 
     def _value(self) -> str:
-        if isinstance(self.data, dt.date):
-            return f"{self.data.day:02d}/{self.data.month:02d}/{self.data.year + BE_OFFSET}"
+        if isinstance(self.data, self.kind):
+            return self.show(self.data)
         return self.raw_data[0] if self.raw_data else ""
 
     def process_formdata(self, valuelist):
@@ -50,11 +65,19 @@ class BEDateField(StringField):
             self.data = None
             return
         try:
-            self.data = parse_be_date(text)
+            self.data = self.parse(text)
         except ValueError:
             self.data = None
-            raise ValueError(_l("Write the date as dd/mm/yyyy in the Buddhist Era, "
-                                "e.g. 01/10/2568.")) from None
+            raise ValueError(self.message) from None
+
+
+class BEDateField(ParsedTextField):
+    """A date typed as dd/mm/BBBB (พ.ศ.); empty is None."""
+
+    kind = dt.date
+    message = _l("Write the date as dd/mm/yyyy in the Buddhist Era, e.g. 01/10/2568.")
+    parse = staticmethod(parse_be_date)
+    show = staticmethod(lambda d: f"{d.day:02d}/{d.month:02d}/{d.year + BE_OFFSET}")
 
 
 class BahtField(StringField):

@@ -31,7 +31,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from admin.auth import current_scope, db, login_required, role_required, write_required
-from admin.forms import BahtField
+from admin.forms import BahtField, ParsedTextField
 from pb import ballots, districts, results, rounds
 from pb.pabulib import PbFormatError, read_pb, write_pb
 from pb.rounds import Round, RoundConflict, RoundError, RoundProject
@@ -147,25 +147,14 @@ def format_be_datetime(value: dt.datetime) -> str:
     return f"{local.day:02d}/{local.month:02d}/{local.year + BE_OFFSET} {local:%H:%M}"
 
 
-class BEDateTimeField(StringField):
+class BEDateTimeField(ParsedTextField):
     """A moment typed as ``dd/mm/BBBB HH:MM`` in Bangkok time (พ.ศ.)."""
 
-    def _value(self) -> str:
-        if isinstance(self.data, dt.datetime):
-            return format_be_datetime(self.data)
-        return self.raw_data[0] if self.raw_data else ""
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = parse_be_datetime(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Write the time as dd/mm/yyyy HH:MM, Buddhist Era, Bangkok time, "
-                                "e.g. 01/03/2569 08:00.")) from None
+    kind = dt.datetime
+    message = _l("Write the time as dd/mm/yyyy HH:MM, Buddhist Era, Bangkok time, "
+                 "e.g. 01/03/2569 08:00.")
+    parse = staticmethod(parse_be_datetime)
+    show = staticmethod(format_be_datetime)
 
 
 _REQUIRED = _l("Required.")
