@@ -25,6 +25,7 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 from admin.auth import csrf, limiter, login_manager
+from admin.headers import set_security_headers
 from pb import districts
 from pb.thaidate import BANGKOK, be_date
 
@@ -115,20 +116,17 @@ def _blueprint() -> Blueprint:
     return bp
 
 
+
 def _csrf() -> None:
     csrf.protect()
 
 
 def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                "form-action 'self'; frame-ancestors 'none'")
-    if request.endpoint and not request.endpoint.endswith(".static"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+    static = not request.endpoint or request.endpoint.endswith(".static")
+    return set_security_headers(
+        response, cache=None if static else "no-store",
+        csp="default-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'")
 
 
 def _be_date(value):

@@ -24,6 +24,7 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    url_for)
 from flask_babel import force_locale
 
+from admin.headers import set_security_headers
 from pb import districts, progress
 from pb import projects as project_rows
 from pb.thaidate import be_date
@@ -57,11 +58,8 @@ def _link_lang() -> str | None:
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("Cache-Control", CACHE)
-    return response
+    return set_security_headers(response, csp=CSP, cache=CACHE,
+                                referrer="strict-origin-when-cross-origin", frame_deny=False)
 
 
 @bp.errorhandler(404)

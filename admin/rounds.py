@@ -32,6 +32,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from admin.auth import current_scope, db, login_required, role_required, write_required
 from admin.forms import BahtField, ParsedTextField
+from admin.headers import set_security_headers
 from pb import ballots, districts, results, rounds
 from pb.pabulib import PbFormatError, read_pb, write_pb
 from pb.rounds import Round, RoundConflict, RoundError, RoundProject
@@ -595,14 +596,10 @@ def import_pb():
 
 @public_bp.after_request
 def _public_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-    response.headers.setdefault("Cache-Control", "public, max-age=60")
-    return response
+    return set_security_headers(
+        response, cache="public, max-age=60",
+        csp="default-src 'none'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 
 
 @public_bp.get("/<int:round_id>")
