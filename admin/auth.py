@@ -47,6 +47,13 @@ login_manager.login_view = "admin.auth.login"
 login_manager.session_protection = "strong"
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _not_admin() -> bool:
+    """Only admin and public pages are limited: LINE's signed webhook calls skip the
+    limiter's per-request bookkeeping (a limited webhook would only make LINE redeliver)."""
+    return request.blueprint == "webhook"
 bp = Blueprint("auth", __name__)
 
 
@@ -132,17 +139,17 @@ def after_commit(*, refresh: Iterable[tuple[int, str]] = (),
     """Enqueue work that needs the committed rows. If Redis is down the sweeper
     does it later (stale keywords and due outbox rows are in Postgres; an
     unclustered active idea is placed by the next recluster)."""
-    queue = current_app.extensions["siang"].queue
+    state = current_app.extensions["siang"]
     try:
         for idea_id in cluster_ideas:
-            queue.enqueue("workers.jobs.cluster_idea", idea_id, job_id=f"cluster-idea-{idea_id}",
+            state.upkeep.enqueue("workers.jobs.cluster_idea", idea_id, job_id=f"cluster-idea-{idea_id}",
                           result_ttl=60, failure_ttl=86400)
         for process_id, district in sorted(refresh):
-            queue.enqueue("workers.jobs.refresh_keywords", process_id, district,
+            state.upkeep.enqueue("workers.jobs.refresh_keywords", process_id, district,
                           job_id=f"keywords-{process_id}-{district.encode().hex()}",
                           result_ttl=60, failure_ttl=86400)
         for outbox_id in outbox_ids:
-            queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
+            state.queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
                           result_ttl=60, failure_ttl=86400)
     except redis.RedisError as exc:
         log.warning("enqueue after a staff action failed (%s); the sweeper will catch up",

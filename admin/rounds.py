@@ -216,7 +216,7 @@ def _enqueue(func: str, round_id: int, job_id: str) -> bool:
     from workers.voting import TALLY_TIMEOUT_S
 
     try:
-        current_app.extensions["siang"].queue.enqueue(
+        current_app.extensions["siang"].upkeep.enqueue(
             func, round_id, job_id=job_id, job_timeout=TALLY_TIMEOUT_S, result_ttl=60,
             failure_ttl=86400)
     except redis.RedisError as exc:

@@ -16,7 +16,12 @@ from bot.settings import Settings
 from pb import db
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "siang"
+#: Resident-facing work: webhook events and outbox deliveries. A reply waits on it.
+CONVERSATION_QUEUE = "siang"
+#: Staff and housekeeping work that may take seconds: cluster keywords, reclusters,
+#: voting-round notices and tallies. Kept off the conversation queue so that a
+#: resident's reply never waits behind it (``siang bench e2e``).
+UPKEEP_QUEUE = "siang-upkeep"
 
 
 def event_job_id(event_id: int) -> str:
@@ -31,23 +36,33 @@ class AppState:
     settings: Settings
     pool: ConnectionPool
     redis: redis.Redis
-    queue: Queue
+    queue: Queue                # CONVERSATION_QUEUE
+    upkeep: Queue               # UPKEEP_QUEUE
     parser: WebhookParser
 
-    def enqueue_event(self, event_id: int) -> None:
-        """Enqueue ``process_event``; if Redis is down the sweeper will do it later."""
+    def enqueue_events(self, event_ids: list[int]) -> None:
+        """Enqueue ``process_event`` for each id, in order, in one Redis round trip.
+
+        If Redis is down the events wait in PostgreSQL and the sweeper
+        enqueues them later.
+        """
+        if not event_ids:
+            return
         try:
-            self.queue.enqueue("workers.jobs.process_event", event_id,
-                               job_id=event_job_id(event_id), result_ttl=60,
-                               failure_ttl=86400)
+            self.queue.enqueue_many([
+                Queue.prepare_data("workers.jobs.process_event", (event_id,),
+                                   job_id=event_job_id(event_id), result_ttl=60, failure_ttl=86400)
+                for event_id in event_ids])
         except redis.RedisError as exc:
-            log.warning("enqueue failed (%s); the sweeper will retry event %s",
-                        type(exc).__name__, event_id)
+            log.warning("enqueue failed (%s); the sweeper will retry %d event(s)",
+                        type(exc).__name__, len(event_ids))
 
 
-def make_queue(redis_url: str) -> tuple[redis.Redis, Queue]:
+def make_queues(redis_url: str) -> tuple[redis.Redis, Queue, Queue]:
+    """The Redis connection (2 s timeouts) and the conversation and upkeep queues."""
     connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    return connection, Queue(QUEUE_NAME, connection=connection)
+    return (connection, Queue(CONVERSATION_QUEUE, connection=connection),
+            Queue(UPKEEP_QUEUE, connection=connection))
 
 
 def create_app(settings: Settings) -> Flask:
@@ -68,8 +83,8 @@ def create_app(settings: Settings) -> Flask:
     )
     pool = db.make_pool(settings.database_url)
     pool.open(wait=False)
-    connection, queue = make_queue(settings.redis_url)
-    app.extensions["siang"] = AppState(settings, pool, connection, queue,
+    connection, queue, upkeep = make_queues(settings.redis_url)
+    app.extensions["siang"] = AppState(settings, pool, connection, queue, upkeep,
                                        WebhookParser(settings.channel_secret))
 
     import admin

@@ -60,6 +60,5 @@ def callback():
         log.error("webhook: database unavailable (%s); LINE will redeliver", type(exc).__name__)
         return jsonify(status="unavailable"), 503
 
-    for event_id in new_ids:
-        state.enqueue_event(event_id)
+    state.enqueue_events(new_ids)
     return jsonify(status="ok", events=len(raw_events), new=len(new_ids))

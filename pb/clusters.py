@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import psycopg
-from pgvector.psycopg import register_vector
 from psycopg.rows import class_row
 
-from pb.vectors import as_array
+from pb.vectors import as_array, register as register_vectors
 
 
 @dataclass
@@ -36,7 +35,7 @@ def centroids_for_update(conn: psycopg.Connection, process_id: int, district: st
     Returns:
         (cluster ids (k,) int64, centroids (k, 384) float32 in centred space).
     """
-    register_vector(conn)
+    register_vectors(conn)
     rows = conn.execute(
         """SELECT id, centroid FROM clusters
             WHERE process_id = %s AND district = %s AND centroid IS NOT NULL AND size > 0
@@ -50,7 +49,7 @@ def centroids_for_update(conn: psycopg.Connection, process_id: int, district: st
 
 
 def create(conn: psycopg.Connection, process_id: int, district: str, centroid: np.ndarray) -> int:
-    register_vector(conn)
+    register_vectors(conn)
     row = conn.execute(
         "INSERT INTO clusters (process_id, district, centroid) VALUES (%s, %s, %s) RETURNING id",
         (process_id, district, np.asarray(centroid, dtype=np.float32)),
@@ -66,7 +65,7 @@ def add_member(conn: psycopg.Connection, cluster_id: int, idea_id: int, vector: 
     ``vector`` is the idea's centred unit vector (384 float32). Returns False
     when the idea already had a cluster (a repeated job changes nothing).
     """
-    register_vector(conn)
+    register_vectors(conn)
     inserted = conn.execute(
         """INSERT INTO cluster_members (idea_id, cluster_id, assigned_by, similarity)
            VALUES (%s, %s, %s, %s) ON CONFLICT (idea_id) DO NOTHING RETURNING idea_id""",
@@ -109,7 +108,7 @@ def set_keywords(conn: psycopg.Connection, cluster_id: int, keywords: list[str],
 
 def set_centroid(conn: psycopg.Connection, cluster_id: int, centroid: np.ndarray) -> None:
     """Replace a centroid (384 float32, mean of the members' centred unit vectors)."""
-    register_vector(conn)
+    register_vectors(conn)
     conn.execute("UPDATE clusters SET centroid = %s WHERE id = %s",
                  (np.asarray(centroid, dtype=np.float32), cluster_id))
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import psycopg
-from pgvector.psycopg import register_vector
 from psycopg.rows import class_row
 
-from pb.vectors import as_array
+from pb.vectors import as_array, register as register_vectors
 
 MAX_IDEA_CHARS = 2000
 
@@ -64,7 +63,7 @@ def store_embedding(conn: psycopg.Connection, idea_id: int, model: str, vector: 
             vector, which is right only for representations that do not
             change unit vectors (the fake embedder's).
     """
-    register_vector(conn)
+    register_vectors(conn)
     raw = np.asarray(vector, dtype=np.float32)
     conn.execute(
         """INSERT INTO idea_embeddings (idea_id, model, embedding, grouping) VALUES (%s, %s, %s, %s)
@@ -88,7 +87,7 @@ def embeddings_for(conn: psycopg.Connection, process_id: int, *, district: str |
         (ids (n,) int64, grouping vectors (n, 384) float32), ordered by idea
         id; ideas without a grouping vector yet are left out.
     """
-    register_vector(conn)
+    register_vectors(conn)
     rows = conn.execute(
         """SELECT i.id, e.grouping FROM ideas i JOIN idea_embeddings e ON e.idea_id = i.id
             WHERE i.process_id = %s AND i.status = 'active' AND e.grouping IS NOT NULL
@@ -109,7 +108,7 @@ def embeddings_to_regroup(conn: psycopg.Connection, model: str, *, after_id: int
     Returns:
         Up to ``limit`` (idea id, text, raw vector (384,) float32) with id > ``after_id``.
     """
-    register_vector(conn)
+    register_vectors(conn)
     rows = conn.execute(
         """SELECT i.id, i.text, e.embedding FROM ideas i JOIN idea_embeddings e ON e.idea_id = i.id
             WHERE e.model = %s AND i.id > %s ORDER BY i.id LIMIT %s""",
@@ -119,7 +118,7 @@ def embeddings_to_regroup(conn: psycopg.Connection, model: str, *, after_id: int
 
 def set_groupings(conn: psycopg.Connection, idea_ids: list[int], vectors: np.ndarray) -> None:
     """Replace ideas' grouping vectors ((n, 384) float32 unit rows, ``nlp.represent``)."""
-    register_vector(conn)
+    register_vectors(conn)
     with conn.cursor() as cur:
         cur.executemany("UPDATE idea_embeddings SET grouping = %s WHERE idea_id = %s",
                         [(np.asarray(v, dtype=np.float32), int(i)) for i, v in zip(idea_ids, vectors)])
@@ -179,7 +178,7 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
     Returns:
         Up to ``limit`` ideas with their cluster (None if not clustered yet).
     """
-    register_vector(conn)
+    register_vectors(conn)
     raw = np.asarray(raw, dtype=np.float32)
     mean = np.asarray(mean, dtype=np.float32)
     centred = raw - mean
@@ -325,7 +324,7 @@ def detach_from_cluster(conn: psycopg.Connection, idea_id: int, mean: np.ndarray
     Returns:
         The cluster id it left, or None if it had none.
     """
-    register_vector(conn)
+    register_vectors(conn)
     row = conn.execute(
         """SELECT m.cluster_id, c.size, c.centroid, e.grouping
              FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id

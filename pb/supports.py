@@ -39,6 +39,9 @@ def backers(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, int]:
     once (an anonymised idea counts as one person), plus every distinct
     resident who supports an idea of the cluster or the cluster itself. For
     an idea without a cluster: its author plus its supporters.
+
+    Index lookups only (the idea, its cluster's members, their supports):
+    the cost does not grow with the number of ideas in the process.
     """
     if not idea_ids:
         return {}
@@ -48,13 +51,15 @@ def backers(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, int]:
             SELECT i.id AS idea_id, m.cluster_id FROM ideas i
               LEFT JOIN cluster_members m ON m.idea_id = i.id
              WHERE i.id = ANY(%(ids)s)
-        ), group_ideas AS (
+        ), group_ideas AS (    -- the idea itself, and its cluster's active ideas
             SELECT t.idea_id, g.id AS member_id, g.resident_id
+              FROM target t JOIN ideas g ON g.id = t.idea_id
+            UNION
+            SELECT t.idea_id, g.id, g.resident_id
               FROM target t
-              JOIN ideas g ON g.id = t.idea_id
-                           OR (t.cluster_id IS NOT NULL AND g.id IN
-                               (SELECT idea_id FROM cluster_members WHERE cluster_id = t.cluster_id))
-             WHERE g.status = 'active' OR g.id = t.idea_id
+              JOIN cluster_members m ON m.cluster_id = t.cluster_id
+              JOIN ideas g ON g.id = m.idea_id
+             WHERE g.status = 'active'
         ), people AS (
             SELECT idea_id, coalesce('r' || resident_id, 'i' || member_id) AS who FROM group_ideas
             UNION

@@ -65,13 +65,17 @@ def db_downgrade() -> None:
 
 
 @main.command()
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-def worker(burst: bool) -> None:
-    """Work the RQ queue (loads the embedder once) and run the sweeper."""
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(["conversation", "upkeep"]),
+              help="Work only these queues, in this order (repeat the option). Default: "
+                   "conversation, then upkeep. In production run one kind of each, so a "
+                   "resident's reply never waits behind a recluster or a tally.")
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Work the RQ queues (loads the embedder once) and run the sweeper."""
     from workers.main import run
 
     services = _with_services(_settings())
-    run(services.settings, burst=burst)
+    run(services.settings, burst=burst, queues=queues or ("conversation", "upkeep"))
 
 
 @main.command()

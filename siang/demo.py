@@ -217,7 +217,10 @@ def run_demo(options: DemoOptions) -> int:
         children.start("web", [python, "-m", "gunicorn", "--workers", "2", "--threads", "4",
                                "--bind", f"127.0.0.1:{options.port}",
                                "siang.wsgi:app_from_env()"], env, log_dir)
-        children.start("worker", [python, "-m", "siang.cli", "worker"], env, log_dir)
+        children.start("worker", [python, "-m", "siang.cli", "worker", "--queue", "conversation"],
+                       env, log_dir)
+        children.start("upkeep", [python, "-m", "siang.cli", "worker", "--queue", "upkeep",
+                                  "--queue", "conversation"], env, log_dir)
         _wait_http(f"http://127.0.0.1:{options.port}/healthz", children)
         _wait_http(f"http://127.0.0.1:{options.sim_port}/chat", children)
 

@@ -140,7 +140,7 @@ def work(clean):
     """Run every queued job now, in this process (RQ SimpleWorker, burst mode)."""
 
     def run() -> None:
-        SimpleWorker([clean.queue], connection=clean.redis).work(burst=True,
+        SimpleWorker(clean.queues, connection=clean.redis).work(burst=True,
                                                                   logging_level="WARNING")
     return run
 

@@ -197,3 +197,30 @@ def test_no_user_ids_idea_text_or_tokens_in_logs(chat, sim, caplog):
                   alice.user_id in r.getMessage() or "ซอยลับเฉพาะ" in r.getMessage()
                   or "test-channel-access-token" in r.getMessage())]
     assert leaked == []
+
+
+def test_upkeep_work_waits_on_its_own_queue_not_in_front_of_a_reply(chat, sim, db, runtime,
+                                                                   monkeypatch):
+    """Keyword refreshes and voting jobs go to the upkeep queue: a conversation worker
+    answers a resident while a slow upkeep job is still waiting (README, docs/SCALING.md)."""
+    from rq import SimpleWorker
+
+    def conversation_only() -> None:
+        SimpleWorker([runtime.queue], connection=runtime.redis).work(burst=True,
+                                                                     logging_level="WARNING")
+
+    alice = chat.onboarded()
+    sim.say(alice.user_id, IDEAS[0])          # stored, embedded, clustered: keywords now stale
+    conversation_only()
+    runtime.upkeep.empty()
+    counts = _sweep_now(runtime, monkeypatch)
+    assert counts["keywords"] == 1
+    assert [j.func_name for j in runtime.upkeep.jobs] == ["workers.jobs.refresh_keywords"]
+    assert runtime.queue.count == 0
+    runtime.upkeep.enqueue("time.sleep", 30, job_id="slow-upkeep")   # e.g. a big tally
+    replies_before = len(sim.messages(alice.user_id))
+    sim.say(alice.user_id, IDEAS[1])
+    conversation_only()                       # not blocked by the waiting upkeep jobs
+    assert len(sim.messages(alice.user_id)) > replies_before
+    assert runtime.upkeep.count == 2
+    runtime.upkeep.empty()

@@ -119,16 +119,14 @@ def cluster_idea(idea_id: int) -> str:
     Returns:
         "done" or "skipped".
     """
-    from pgvector.psycopg import register_vector
-
     from nlp.clustering import centre
     from pb import clusters
-    from pb.vectors import as_array
+    from pb.vectors import as_array, register as register_vectors
 
     rt = runtime.get()
     conn = rt.connection()
     with conn.transaction():
-        register_vector(conn)
+        register_vectors(conn)
         row = conn.execute(
             """SELECT i.process_id, i.district, e.grouping FROM ideas i
                  JOIN idea_embeddings e ON e.idea_id = i.id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from rq import SimpleWorker
 
@@ -18,8 +19,21 @@ from workers import runtime, sweeper
 log = logging.getLogger(__name__)
 
 
-def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True) -> None:
-    """Work the queue until stopped (or until it is empty, with ``burst``)."""
+def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
+        queues: Sequence[str] = ("conversation", "upkeep")) -> None:
+    """Work the queues until stopped (or until they are empty, with ``burst``).
+
+    Args:
+        queues: "conversation" (webhook events, outbox deliveries) and/or
+            "upkeep" (keywords, reclusters, voting-round jobs), in the order
+            RQ should take them: it always takes the first non-empty one.
+
+    Raises:
+        ValueError: for an unknown queue name.
+    """
+    unknown = set(queues) - {"conversation", "upkeep"}
+    if unknown or not queues:
+        raise ValueError(f"unknown queue(s) {sorted(unknown)}; expected conversation, upkeep")
     rt = runtime.init(settings)
     rt.embedder.encode(["warm up"])  # first call pays for lazy initialisation
     stop = threading.Event()
@@ -29,7 +43,8 @@ def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True) -
                                   name="sweeper")
         thread.start()
     try:
-        worker = SimpleWorker([rt.queue], connection=rt.redis)
+        by_name = {"conversation": rt.queue, "upkeep": rt.upkeep}
+        worker = SimpleWorker([by_name[q] for q in queues], connection=rt.redis)
         worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
     finally:
         stop.set()

@@ -15,7 +15,7 @@ import psycopg
 import redis
 from rq import Queue
 
-from bot.app import make_queue
+from bot.app import make_queues
 from bot.line import LineClient
 from bot.settings import Settings
 from nlp.embedder import Embedder
@@ -30,10 +30,16 @@ class Runtime:
     assign_threshold: float     # cosine between grouping vectors to join a cluster
     line: LineClient
     redis: redis.Redis
-    queue: Queue
+    queue: Queue                # conversation: events and outbox deliveries
+    upkeep: Queue               # keywords, reclusters, voting-round jobs
     representation: Representation | None = None   # raw + text → grouping vector (issue 9)
     _local: threading.local = dataclasses.field(default_factory=threading.local)
     _conns: list[psycopg.Connection] = dataclasses.field(default_factory=list)
+
+    @property
+    def queues(self) -> list[Queue]:
+        """Both queues, conversation first (the order a worker should take them in)."""
+        return [self.queue, self.upkeep]
 
     def connection(self) -> psycopg.Connection:
         """This thread's connection (reopened if the server dropped it)."""
@@ -74,7 +80,7 @@ def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
 
     if embedder is None:
         embedder = load_embedder(settings.embedder, settings.data_dir)
-    connection, queue = make_queue(settings.redis_url)
+    connection, queue, upkeep = make_queues(settings.redis_url)
     _runtime = Runtime(
         settings=settings,
         embedder=embedder,
@@ -84,6 +90,7 @@ def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
         line=LineClient(settings),
         redis=connection,
         queue=queue,
+        upkeep=upkeep,
     )
     return _runtime
 

@@ -14,6 +14,7 @@ import logging
 import threading
 
 import redis
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -35,10 +36,10 @@ def _queued(rt: runtime.Runtime, job_id: str) -> bool:
     return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
-def _enqueue(rt: runtime.Runtime, func: str, *args, job_id: str) -> bool:
-    if _queued(rt, job_id):
+def _enqueue(queue: Queue, func: str, *args, job_id: str, **options) -> bool:
+    if _queued(runtime.get(), job_id):
         return False
-    rt.queue.enqueue(func, *args, job_id=job_id, result_ttl=60, failure_ttl=86400)
+    queue.enqueue(func, *args, job_id=job_id, result_ttl=60, failure_ttl=86400, **options)
     return True
 
 
@@ -53,22 +54,20 @@ def sweep_once() -> dict[str, int]:
         voting_jobs = voting.due_jobs(conn)
     counts = {"events": 0, "outbox": 0, "keywords": 0, "voting": 0}
     for event_id in event_ids:
-        counts["events"] += _enqueue(rt, "workers.jobs.process_event", event_id,
+        counts["events"] += _enqueue(rt.queue, "workers.jobs.process_event", event_id,
                                      job_id=event_job_id(event_id))
     for outbox_id, attempts in due_rows:
         # A retry's job is named after the attempts made: the job of a sender
         # killed mid-call stays "started" in Redis and must not block it.
         job_id = f"outbox-{outbox_id}" if attempts == 0 else f"outbox-{outbox_id}-{attempts}"
-        counts["outbox"] += _enqueue(rt, "workers.jobs.deliver_outbox", outbox_id,
+        counts["outbox"] += _enqueue(rt.queue, "workers.jobs.deliver_outbox", outbox_id,
                                      job_id=job_id)
     for process_id, district in stale:
-        counts["keywords"] += _enqueue(rt, "workers.jobs.refresh_keywords", process_id, district,
+        counts["keywords"] += _enqueue(rt.upkeep, "workers.jobs.refresh_keywords", process_id, district,
                                        job_id=f"keywords-{process_id}-{district.encode().hex()}")
     for func, round_id, job_id in voting_jobs:     # open notices, closes + tallies, results
-        if not _queued(rt, job_id):
-            rt.queue.enqueue(func, round_id, job_id=job_id, job_timeout=voting.TALLY_TIMEOUT_S,
-                             result_ttl=60, failure_ttl=86400)
-            counts["voting"] += 1
+        counts["voting"] += _enqueue(rt.upkeep, func, round_id, job_id=job_id,
+                                     job_timeout=voting.TALLY_TIMEOUT_S)
     if any(counts.values()):
         log.info("sweeper enqueued %s", counts)
     return counts

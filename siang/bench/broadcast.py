@@ -74,9 +74,9 @@ def _queue(h: Harness) -> tuple[int, list[int], float]:
 
 
 def _enqueue(h: Harness, ids: list[int]) -> None:
-    from bot.app import make_queue
+    from bot.app import make_queues
 
-    redis_conn, queue = make_queue(h.settings.redis_url)
+    redis_conn, queue, _ = make_queues(h.settings.redis_url)
     for outbox_id in ids:
         queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
                       result_ttl=60, failure_ttl=86400)

@@ -8,8 +8,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import requests
 from werkzeug.serving import make_server
@@ -95,14 +97,28 @@ class Harness:
     def start_web(self, workers: int = 2) -> str:
         return self.start_gunicorn("siang.wsgi:app_from_env()", self.web_port, workers)
 
-    def start_worker(self, count: int = 1) -> list[subprocess.Popen]:
+    def start_worker(self, count: int = 1, queues: Sequence[str] = ()) -> list[subprocess.Popen]:
+        """``count`` worker processes on ``queues`` (default: both, conversation first)."""
         started = []
+        options = [arg for q in queues for arg in ("--queue", q)]
         for _ in range(count):
-            proc = subprocess.Popen([sys.executable, "-m", "siang.cli", "worker"], env=self.env,
+            proc = subprocess.Popen([sys.executable, "-m", "siang.cli", "worker", *options],
+                                    env=self.env,
                                     start_new_session=True, stdout=subprocess.DEVNULL)
             self.procs.append(proc)
             started.append(proc)
         return started
+
+    @staticmethod
+    def rss_mb(proc: subprocess.Popen) -> float:
+        """Resident memory of a started process and its children, in MB (0 if it exited)."""
+        import psutil
+
+        try:
+            parent = psutil.Process(proc.pid)
+            return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+        except psutil.NoSuchProcess:
+            return 0.0
 
     @staticmethod
     def wait_http(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 60) -> None:
@@ -117,8 +133,43 @@ class Harness:
                 time.sleep(0.2)
         raise RuntimeError(f"{url} did not come up in {timeout_s} s")
 
+    def redis(self):
+        """A Redis client for the bench's queues."""
+        import redis
+
+        return redis.Redis.from_url(self.settings.redis_url)
+
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.database_url, autocommit=True)
+
+    def copy_ideas(self, process_id: int, texts: Sequence[str], districts: Sequence[str],
+                   raw: np.ndarray, grouping: np.ndarray,
+                   model: str = "multilingual-e5-small") -> None:
+        """Bulk-load stored ideas and their vectors with binary COPY, then ANALYZE.
+
+        Args:
+            texts, districts: n idea texts (cut to 2,000 characters) and district names.
+            raw: (n, 384) float32 raw embedder vectors.
+            grouping: (n, 384) float32 grouping vectors (``nlp.represent``).
+        """
+        from pgvector.psycopg import register_vector
+
+        with self.connect() as conn:
+            register_vector(conn)
+            start = conn.execute("SELECT coalesce(max(id), 0) FROM ideas").fetchone()[0]
+            with conn.cursor().copy("COPY ideas (id, process_id, district, text, normalised_text,"
+                                    " source) FROM STDIN") as copy:
+                for k, (text, district) in enumerate(zip(texts, districts)):
+                    text = text[:2000]
+                    copy.write_row((start + k + 1, process_id, district, text, text.lower(), "import"))
+            with conn.cursor().copy("COPY idea_embeddings (idea_id, model, embedding, grouping) "
+                                    "FROM STDIN WITH (FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "text", "vector", "vector"])
+                for k in range(len(texts)):
+                    copy.write_row((start + k + 1, model, raw[k], grouping[k]))
+            conn.execute("SELECT setval('ideas_id_seq', (SELECT max(id) FROM ideas))")
+            conn.execute("ANALYZE ideas")
+            conn.execute("ANALYZE idea_embeddings")
 
     def close(self) -> None:
         for proc in self.procs:

@@ -123,30 +123,6 @@ def _precision(corpus, raw, n_seeds: int) -> dict:
                    "all_sd": float(np.std([a for a, _ in v]))} for name, v in out.items()}
 
 
-def _load(harness, corpus, grouping: np.ndarray, raw: np.ndarray, rows: np.ndarray,
-          process_id: int) -> None:
-    """COPY ideas and their vectors (binary) into the bench database."""
-    from pgvector.psycopg import register_vector
-
-    with harness.connect() as conn:
-        register_vector(conn)
-        start = conn.execute("SELECT coalesce(max(id), 0) FROM ideas").fetchone()[0]
-        with conn.cursor().copy("COPY ideas (id, process_id, district, text, normalised_text, source)"
-                                " FROM STDIN") as copy:
-            for k, i in enumerate(rows):
-                text = corpus.texts[i][:2000]
-                copy.write_row((start + k + 1, process_id, corpus.districts[i], text, text.lower(),
-                                "import"))
-        with conn.cursor().copy("COPY idea_embeddings (idea_id, model, embedding, grouping) "
-                                "FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "text", "vector", "vector"])
-            for k, i in enumerate(rows):
-                copy.write_row((start + k + 1, "multilingual-e5-small", raw[i], grouping[i]))
-        conn.execute("SELECT setval('ideas_id_seq', (SELECT max(id) FROM ideas))")
-        conn.execute("ANALYZE ideas")
-        conn.execute("ANALYZE idea_embeddings")
-
-
 def _throughput(corpus, raw, data_dir: Path, n: int = 1000) -> dict:
     """Batched embedding speed and faithfulness of the production embedder vs float32 torch."""
     from nlp.embedder import load_embedder
@@ -217,7 +193,9 @@ def run(options: dict) -> dict:
         loaded = 0
         for size in sizes:
             t0 = time.perf_counter()
-            _load(harness, corpus, grouping, raw, stored[loaded:size], process_id)
+            rows = stored[loaded:size]
+            harness.copy_ideas(process_id, [corpus.texts[i] for i in rows], corpus.districts[rows],
+                               raw[rows], grouping[rows])
             loaded = size
             print(f"{size:,} ideas stored ({time.perf_counter() - t0:.0f} s)", flush=True)
             embed_s, search_s, total_s = [], [], []
