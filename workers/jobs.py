@@ -26,60 +26,93 @@ def _user_id(payload: dict) -> str | None:
 
 
 def process_event(event_id: int) -> str:
-    """Handle one stored webhook event exactly once, then send its replies.
+    """Handle one stored webhook event exactly once, in its resident's order, then reply.
+
+    A resident's events are handled one at a time and in the order they
+    happened, whichever worker holds which job: under the user's advisory
+    lock, the worker first handles any earlier pending event of the same
+    user (a resident who taps "consent" and types their district at once
+    must not have the district read before the consent). The job of an
+    event handled that way finds it processed and returns "skipped".
 
     Returns:
-        "done", "skipped" (already processed or held by another worker) or
+        "done", "skipped" (already processed, or held by another worker) or
         "gave-up" (failed ``MAX_EVENT_ATTEMPTS`` times; kept with its error).
+
+    Raises:
+        Whatever handling the event raised, after counting the attempt on the
+        event that failed (it stays pending; the sweeper retries it).
     """
     rt = runtime.get()
     conn = rt.connection()
-    outbox_ids: list[int] = []
     with conn.transaction():
-        event = events.claim(conn, event_id)
-        if event is None:
-            return "skipped"
-        if event.attempts > MAX_EVENT_ATTEMPTS:
-            events.mark_processed(conn, event, error=f"gave up after {MAX_EVENT_ATTEMPTS} attempts: "
-                                                     f"{event.error or 'unknown error'}")
-            return "gave-up"
-        payload = event.payload if isinstance(event.payload, dict) else {}
-        user_id = _user_id(payload)
-        resident = residents.get_for_update(conn, user_id) if user_id else None
-        ctx = Context(conn=conn, settings=rt.settings, event=payload,
-                      webhook_event_id=event.webhook_event_id, resident=resident,
-                      embed=rt.embed, assign_threshold=rt.assign_threshold,
-                      model_name=rt.embedder.name,
-                      profile_language=rt.line.profile_language,
-                      mean=rt.mean, show_loading=rt.line.show_loading,
-                      message_content=rt.line.message_content)
-        dispatch(ctx)
-        reply_token = payload.get("replyToken")
-        if ctx.replies and isinstance(reply_token, str) and ctx.resident is not None:
-            for start in range(0, len(ctx.replies), 5):
-                kind = "reply" if start == 0 else "push"
-                outbox_ids.append(outbox.add(
-                    conn, kind=kind, messages=ctx.replies[start:start + 5],
-                    resident_id=ctx.resident.id,
-                    reply_token=reply_token if kind == "reply" else None,
-                    recipients=[] if kind == "reply" else [user_id or ""],
-                    webhook_event_id=event.webhook_event_id))
-        events.mark_processed(conn, event)
-    for outbox_id in outbox_ids:
-        delivery.deliver(outbox_id)
+        user_id = events.user_of(conn, event_id)
+    while True:
+        outbox_ids: list[int] = []
+        current = event_id
+        try:
+            with conn.transaction():
+                if user_id is not None:
+                    events.lock_user(conn, user_id)
+                    if events.is_processed(conn, event_id):
+                        return "skipped"
+                    current = events.oldest_pending_of_user(conn, user_id) or event_id
+                outcome = _handle(rt, conn, current, outbox_ids)
+        except Exception as exc:
+            _count_failure(conn, current, exc)
+            raise
+        for outbox_id in outbox_ids:
+            delivery.deliver(outbox_id)
+        if current == event_id:
+            return outcome
+
+
+def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int]) -> str:
+    """Claim one event, run its conversation step and write its replies to the outbox,
+    inside the caller's transaction; the outbox ids to send after commit go to ``outbox_ids``."""
+    event = events.claim(conn, event_id)
+    if event is None:
+        return "skipped"
+    if event.attempts > MAX_EVENT_ATTEMPTS:
+        events.mark_processed(conn, event, error=f"gave up after {MAX_EVENT_ATTEMPTS} attempts: "
+                                                 f"{event.error or 'unknown error'}")
+        return "gave-up"
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    user_id = _user_id(payload)
+    resident = residents.get_for_update(conn, user_id) if user_id else None
+    ctx = Context(conn=conn, settings=rt.settings, event=payload,
+                  webhook_event_id=event.webhook_event_id, resident=resident,
+                  embed=rt.embed, assign_threshold=rt.assign_threshold,
+                  model_name=rt.embedder.name,
+                  profile_language=rt.line.profile_language,
+                  mean=rt.mean, show_loading=rt.line.show_loading,
+                  message_content=rt.line.message_content)
+    dispatch(ctx)
+    reply_token = payload.get("replyToken")
+    if ctx.replies and isinstance(reply_token, str) and ctx.resident is not None:
+        for start in range(0, len(ctx.replies), 5):
+            kind = "reply" if start == 0 else "push"
+            outbox_ids.append(outbox.add(
+                conn, kind=kind, messages=ctx.replies[start:start + 5],
+                resident_id=ctx.resident.id,
+                reply_token=reply_token if kind == "reply" else None,
+                recipients=[] if kind == "reply" else [user_id or ""],
+                webhook_event_id=event.webhook_event_id))
+    events.mark_processed(conn, event)
     return "done"
 
 
-def record_event_failure(job, connection, exc_type, exc_value, traceback) -> None:
-    """RQ on_failure callback: keep the error on the event row (no personal data)."""
-    event_id = job.args[0] if job.args else None
-    if event_id is None:
-        return
-    conn = runtime.get().connection()
-    if conn.info.transaction_status != 0:  # a failed transaction is still open
-        conn.rollback()
-    with conn.transaction():
-        events.record_failure(conn, int(event_id), f"{exc_type.__name__}: {exc_value}"[:500])
+def _count_failure(conn, event_id: int, exc: Exception) -> None:
+    """Count a failed attempt on the event; only the exception's type is kept (its
+    message may quote what the resident wrote). Never raises: the original error matters."""
+    try:
+        if conn.info.transaction_status != 0:
+            conn.rollback()
+        with conn.transaction():
+            events.record_failure(conn, event_id, type(exc).__name__)
+    except Exception as inner:   # e.g. the database is gone: the sweeper retries later
+        log.warning("could not record the failure of event %s (%s)", event_id,
+                    type(inner).__name__)
 
 
 def deliver_outbox(outbox_id: int) -> str:
