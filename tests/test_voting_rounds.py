@@ -150,7 +150,12 @@ def test_fifty_concurrent_confirm_taps_through_the_webhook_leave_one_ballot(db, 
     with ThreadPoolExecutor(max_workers=10) as pool:
         done = [s for part in pool.map(handle, [event_ids[i::10] for i in range(10)]) for s in part]
 
-    assert done.count("done") == 50
+    # A worker handles the resident's earlier pending events before its own (in order),
+    # so some jobs find theirs already handled: every event is handled exactly once.
+    assert set(done) <= {"done", "skipped"}
+    assert count(db, "SELECT count(*) FROM webhook_events WHERE processed_at IS NOT NULL "
+                     "AND error IS NULL") == 50
+    assert count(db, "SELECT count(*) FROM outbox") == 50
     assert count(db, "SELECT count(*) FROM ballots") == 1
     assert count(db, "SELECT version FROM ballots") == 1
     texts = [m["message"].get("text", m["message"].get("altText", "")) for m in sim.messages(user)]
