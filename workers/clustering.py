@@ -30,29 +30,43 @@ def dirty_districts(conn: psycopg.Connection) -> list[tuple[int, str]]:
 def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int,
                      district: str) -> int:
     """c-TF-IDF keywords (pythainlp newmm tokens), the medoid idea and the centroid
-    of each cluster with active ideas.
+    of each cluster with active ideas; returns how many clusters were written.
 
     ``mean`` (384,) float32 is the embedder's centring vector.
+
+    Reads a snapshot, computes with no transaction open (tokenising a busy
+    district takes a while), then writes each cluster only if it did not
+    change since the snapshot (its ``updated_at`` is the one read). So a
+    resident's new idea never waits for this job's locks (``siang bench
+    e2e`` saw a reply wait 1.3 s behind one), and a cluster that changed
+    meanwhile stays stale for the sweeper's next round.
     """
     with conn.transaction():
+        versions = dict(conn.execute(
+            "SELECT id, updated_at FROM clusters WHERE process_id = %s AND district = %s",
+            (process_id, district)).fetchall())
         members = clusters.member_texts(conn, process_id, district)
         idea_ids, vectors = ideas.embeddings_for(conn, process_id, district=district)
-        row_of = {int(i): k for k, i in enumerate(idea_ids)}
-        keywords = cluster_keywords({cid: [t for _, t in rows] for cid, rows in members.items()})
-        for cluster_id, rows in members.items():
-            rows_in = [row_of[i] for i, _ in rows if i in row_of]
-            medoid = None
-            if rows_in:
-                centred = nc.centre(vectors[rows_in], mean)
-                medoid = int(idea_ids[rows_in[nc.medoid(centred)]])
-                # Staff moves, splits and hides change members without touching the
-                # centroid: rebuild it from the active members (mean of centred vectors).
-                clusters.set_centroid(conn, cluster_id, centred.mean(axis=0))
-            clusters.set_keywords(conn, cluster_id, keywords.get(cluster_id, []), medoid)
-        conn.execute(
-            """UPDATE clusters SET keywords_at = now()
-                WHERE process_id = %s AND district = %s""", (process_id, district))
-    return len(members)
+    row_of = {int(i): k for k, i in enumerate(idea_ids)}
+    keywords = cluster_keywords({cid: [t for _, t in rows] for cid, rows in members.items()})
+    updates = {}
+    for cluster_id, rows in members.items():
+        rows_in = [row_of[i] for i, _ in rows if i in row_of]
+        medoid = centroid = None
+        if rows_in:
+            centred = nc.centre(vectors[rows_in], mean)
+            medoid = int(idea_ids[rows_in[nc.medoid(centred)]])
+            # Staff moves, splits and hides change members without touching the
+            # centroid: rebuild it from the active members (mean of centred vectors).
+            centroid = centred.mean(axis=0)
+        updates[cluster_id] = (keywords.get(cluster_id, []), medoid, centroid)
+    written = 0
+    with conn.transaction():
+        for cluster_id, seen_at in versions.items():
+            words, medoid, centroid = updates.get(cluster_id, ([], None, None))
+            written += clusters.set_keywords(conn, cluster_id, words, medoid, centroid,
+                                             unchanged_since=seen_at)
+    return written
 
 
 def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, process_id: int, *,

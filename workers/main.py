@@ -19,6 +19,24 @@ from workers import runtime, sweeper
 log = logging.getLogger(__name__)
 
 
+WARM_UP_TEXT = "ถนนหน้าซอยเป็นหลุมเป็นบ่อ ขอให้ซ่อมด่วนค่ะ"
+
+
+def warm_up(rt: runtime.Runtime) -> None:
+    """Pay every lazy first-call cost of the idea path before taking jobs.
+
+    The model's first run, the grouping projection, and the Thai tokenisers
+    (pythainlp's dictionary trie, the word-list tokenizer) each load on first
+    use; a worker's first idea otherwise took 1.2–1.6 s (``siang bench e2e``).
+    """
+    from nlp.thai import tokenize
+    from pb.abuse import abusive_words
+
+    rt.embed(WARM_UP_TEXT)
+    abusive_words(WARM_UP_TEXT)
+    tokenize(WARM_UP_TEXT)
+
+
 def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
         queues: Sequence[str] = ("conversation", "upkeep")) -> None:
     """Work the queues until stopped (or until they are empty, with ``burst``).
@@ -35,7 +53,7 @@ def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
     if unknown or not queues:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; expected conversation, upkeep")
     rt = runtime.init(settings)
-    rt.embedder.encode(["warm up"])  # first call pays for lazy initialisation
+    warm_up(rt)
     stop = threading.Event()
     thread = None
     if with_sweeper:
