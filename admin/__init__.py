@@ -116,7 +116,6 @@ def _blueprint() -> Blueprint:
     return bp
 
 
-
 def _csrf() -> None:
     csrf.protect()
 

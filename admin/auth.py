@@ -50,10 +50,12 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 @limiter.request_filter
-def _not_admin() -> bool:
+def _is_webhook() -> bool:
     """Only admin and public pages are limited: LINE's signed webhook calls skip the
     limiter's per-request bookkeeping (a limited webhook would only make LINE redeliver)."""
     return request.blueprint == "webhook"
+
+
 bp = Blueprint("auth", __name__)
 
 
@@ -142,15 +144,16 @@ def after_commit(*, refresh: Iterable[tuple[int, str]] = (),
     state = current_app.extensions["siang"]
     try:
         for idea_id in cluster_ideas:
-            state.upkeep.enqueue("workers.jobs.cluster_idea", idea_id, job_id=f"cluster-idea-{idea_id}",
-                          result_ttl=60, failure_ttl=86400)
+            state.upkeep.enqueue("workers.jobs.cluster_idea", idea_id,
+                                 job_id=f"cluster-idea-{idea_id}", result_ttl=60,
+                                 failure_ttl=86400)
         for process_id, district in sorted(refresh):
             state.upkeep.enqueue("workers.jobs.refresh_keywords", process_id, district,
-                          job_id=f"keywords-{process_id}-{district.encode().hex()}",
-                          result_ttl=60, failure_ttl=86400)
+                                 job_id=f"keywords-{process_id}-{district.encode().hex()}",
+                                 result_ttl=60, failure_ttl=86400)
         for outbox_id in outbox_ids:
-            state.queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
-                          result_ttl=60, failure_ttl=86400)
+            state.queue.enqueue("workers.jobs.deliver_outbox", outbox_id,
+                                job_id=f"outbox-{outbox_id}", result_ttl=60, failure_ttl=86400)
     except redis.RedisError as exc:
         log.warning("enqueue after a staff action failed (%s); the sweeper will catch up",
                     type(exc).__name__)

@@ -101,14 +101,14 @@ def cluster_of(conn: psycopg.Connection, idea_id: int) -> tuple[int, int] | None
 
 
 def set_keywords(conn: psycopg.Connection, cluster_id: int, keywords: list[str],
-                 medoid_idea_id: int | None, centroid: np.ndarray | None = None, *,
-                 unchanged_since: dt.datetime | None = None) -> bool:
+                 medoid_idea_id: int | None, centroid: np.ndarray | None, *,
+                 unchanged_since: dt.datetime) -> bool:
     """Store a cluster's keywords and medoid (and centroid, if given) and mark them fresh.
 
     Args:
         centroid: 384 float32, or None to keep the stored one.
         unchanged_since: write only if the cluster's ``updated_at`` is still
-            this value (computed from a snapshot that may have aged).
+            this value (they were computed from a snapshot that may have aged).
 
     Returns:
         False when the cluster changed since ``unchanged_since`` (nothing written).
@@ -117,18 +117,11 @@ def set_keywords(conn: psycopg.Connection, cluster_id: int, keywords: list[str],
     row = conn.execute(
         """UPDATE clusters SET keywords = %(k)s, medoid_idea_id = %(m)s,
                   centroid = coalesce(%(c)s, centroid), keywords_at = updated_at
-            WHERE id = %(id)s AND (%(seen)s::timestamptz IS NULL OR updated_at = %(seen)s)
+            WHERE id = %(id)s AND updated_at = %(seen)s
         RETURNING id""",
         {"k": keywords, "m": medoid_idea_id, "id": cluster_id, "seen": unchanged_since,
          "c": None if centroid is None else np.asarray(centroid, dtype=np.float32)}).fetchone()
     return row is not None
-
-
-def set_centroid(conn: psycopg.Connection, cluster_id: int, centroid: np.ndarray) -> None:
-    """Replace a centroid (384 float32, mean of the members' centred unit vectors)."""
-    register_vectors(conn)
-    conn.execute("UPDATE clusters SET centroid = %s WHERE id = %s",
-                 (np.asarray(centroid, dtype=np.float32), cluster_id))
 
 
 def member_texts(conn: psycopg.Connection, process_id: int, district: str | None = None

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from bot.settings import Settings, SettingsError
+from workers import QUEUE_KINDS
 
 
 def _settings() -> Settings:
@@ -66,7 +67,7 @@ def db_downgrade() -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
-@click.option("--queue", "queues", multiple=True, type=click.Choice(["conversation", "upkeep"]),
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUE_KINDS),
               help="Work only these queues, in this order (repeat the option). Default: "
                    "conversation, then upkeep. In production run one kind of each, so a "
                    "resident's reply never waits behind a recluster or a tally.")
@@ -75,7 +76,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from workers.main import run
 
     services = _with_services(_settings())
-    run(services.settings, burst=burst, queues=queues or ("conversation", "upkeep"))
+    run(services.settings, burst=burst, queues=queues or QUEUE_KINDS)
 
 
 @main.command()

@@ -320,10 +320,12 @@ def test_an_event_that_keeps_failing_is_given_up_and_the_next_ones_go_on(sim, db
     poison, after = _event_ids(db, [sim.say(user, "บางรัก"), sim.say(user, "ทุ่งครุ")])
     db.commit()
     real = jobs.dispatch
+    poison_key = db.execute("SELECT webhook_event_id FROM webhook_events WHERE id = %s",
+                            (poison,)).fetchone()[0]
+    db.commit()
 
     def fail_on_the_first(ctx):
-        if ctx.webhook_event_id == db.execute("SELECT webhook_event_id FROM webhook_events "
-                                              "WHERE id = %s", (poison,)).fetchone()[0]:
+        if ctx.webhook_event_id == poison_key:
             raise RuntimeError("ข้อความของผู้ใช้ที่ไม่ควรถูกเก็บ")   # its text must not be kept
         real(ctx)
 

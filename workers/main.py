@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from rq import SimpleWorker
 
 from bot.settings import Settings
-from workers import runtime, sweeper
+from workers import QUEUE_KINDS, runtime, sweeper
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def warm_up(rt: runtime.Runtime) -> None:
 
 
 def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
-        queues: Sequence[str] = ("conversation", "upkeep")) -> None:
+        queues: Sequence[str] = QUEUE_KINDS) -> None:
     """Work the queues until stopped (or until they are empty, with ``burst``).
 
     Args:
@@ -49,7 +49,7 @@ def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
     Raises:
         ValueError: for an unknown queue name.
     """
-    unknown = set(queues) - {"conversation", "upkeep"}
+    unknown = set(queues) - set(QUEUE_KINDS)
     if unknown or not queues:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; expected conversation, upkeep")
     rt = runtime.init(settings)

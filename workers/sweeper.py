@@ -26,18 +26,18 @@ log = logging.getLogger(__name__)
 INTERVAL_S = 5.0
 
 
-def _queued(rt: runtime.Runtime, job_id: str) -> bool:
+def _queued(queue: Queue, job_id: str) -> bool:
     """True when the job waits in the queue. A STARTED job is not trusted: its worker
     may have been killed, and a second run of an idempotent job is a no-op."""
     try:
-        status = Job.fetch(job_id, connection=rt.redis).get_status()
+        status = Job.fetch(job_id, connection=queue.connection).get_status()
     except NoSuchJobError:
         return False
     return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def _enqueue(queue: Queue, func: str, *args, job_id: str, **options) -> bool:
-    if _queued(runtime.get(), job_id):
+    if _queued(queue, job_id):
         return False
     queue.enqueue(func, *args, job_id=job_id, result_ttl=60, failure_ttl=86400, **options)
     return True
@@ -63,8 +63,8 @@ def sweep_once() -> dict[str, int]:
         counts["outbox"] += _enqueue(rt.queue, "workers.jobs.deliver_outbox", outbox_id,
                                      job_id=job_id)
     for process_id, district in stale:
-        counts["keywords"] += _enqueue(rt.upkeep, "workers.jobs.refresh_keywords", process_id, district,
-                                       job_id=f"keywords-{process_id}-{district.encode().hex()}")
+        counts["keywords"] += _enqueue(rt.upkeep, "workers.jobs.refresh_keywords", process_id,
+                                       district, job_id=f"keywords-{process_id}-{district.encode().hex()}")
     for func, round_id, job_id in voting_jobs:     # open notices, closes + tallies, results
         counts["voting"] += _enqueue(rt.upkeep, func, round_id, job_id=job_id,
                                      job_timeout=voting.TALLY_TIMEOUT_S)

@@ -37,8 +37,8 @@ SAMPLE = REPO / "data" / "traffy_sample" / "ideas_sample.csv"
 MODEL = "multilingual-e5-small"
 
 
-def _stored_ideas(n: int, exclude: set[str]) -> tuple[list[str], np.ndarray, np.ndarray,
-                                                      np.ndarray, str]:
+def _stored_ideas(n: int, exclude: set[str], data_dir: Path
+                  ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, str]:
     """n stored ideas: (texts, districts (n,) str, raw (n, 384), grouping (n, 384), source).
 
     Real Traffy Fondue reports with their cached E5 vectors (``nlp.corpus``;
@@ -62,7 +62,7 @@ def _stored_ideas(n: int, exclude: set[str]) -> tuple[list[str], np.ndarray, np.
         ids = np.array([r["id"] for r in rows])
         texts = [r["text"] for r in rows]
         districts = np.array([r["district"] for r in rows])
-        raw = load_embedder("e5").encode(texts, batch_size=32)
+        raw = load_embedder("e5", data_dir).encode(texts, batch_size=32)
         source = f"{len(texts):,} sample reports, embedded now"
     keep = np.flatnonzero([i not in exclude for i in ids])
     picks = keep[np.arange(n) % len(keep)]
@@ -72,7 +72,7 @@ def _stored_ideas(n: int, exclude: set[str]) -> tuple[list[str], np.ndarray, np.
 
 
 def _load(harness: Harness, n: int, exclude: set[str]) -> str:
-    texts, districts, raw, grouping, source = _stored_ideas(n, exclude)
+    texts, districts, raw, grouping, source = _stored_ideas(n, exclude, harness.settings.data_dir)
     with harness.connect() as conn:
         process_id = conn.execute(
             "INSERT INTO processes (title, fiscal_year) VALUES ('bench', 2569) RETURNING id"
@@ -188,6 +188,7 @@ def _stages(harness: Harness, timeline: list[tuple[str, float, float]]) -> dict:
     and the reply call). RQ keeps a finished job for its ``result_ttl`` (60 s),
     so this runs right after the ideas. All clocks are this machine's.
     """
+    from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
     from bot.app import event_job_id
@@ -199,7 +200,7 @@ def _stages(harness: Harness, timeline: list[tuple[str, float, float]]) -> dict:
     for webhook_event_id, sent, replied in timeline:
         try:
             job = Job.fetch(event_job_id(ids[webhook_event_id]), connection=redis_conn)
-        except Exception:   # expired or unknown: that idea is left out of the breakdown
+        except (KeyError, NoSuchJobError):   # not stored, or expired: left out of the breakdown
             continue
         if job.enqueued_at is None or job.started_at is None:
             continue
