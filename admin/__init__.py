@@ -1,6 +1,6 @@
 """The staff admin: accounts, cluster review and projects (BMA PB stages 1–2).
 
-``init_app(app)`` wires it into the web app built by ``bot.app.create_app``:
+``init_app(app)`` wires it into the web app built by ``siang.app.create_app``:
 one parent blueprint at ``/admin`` holding one child blueprint per area
 (``auth``, ``clusters``, ``projects``, ``audit``, ``staff``; later areas add
 theirs in :data:`AREAS`), and the extensions they share:
@@ -23,11 +23,13 @@ from pathlib import Path
 from flask import Blueprint, Flask, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from admin.auth import csrf, limiter, login_manager
 from admin.headers import set_security_headers
+from nlp.screening import strip_invisible
 from pb import districts
-from pb.thaidate import BANGKOK, be_date
+from pb.thaidate import be_date, be_datetime
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("th", "en")
@@ -63,8 +65,23 @@ def select_locale() -> str:
     return "th"
 
 
+def _visible(value: object) -> object:
+    """Every ``{{ value }}`` in a template without control and format characters
+    (:func:`nlp.screening.strip_invisible`); markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(strip_invisible(value))
+    if isinstance(value, str):
+        return strip_invisible(value)
+    return value
+
+
 def init_app(app: Flask) -> None:
-    """Register the admin blueprints and their extensions on ``app``."""
+    """Register the admin blueprints and their extensions on ``app``.
+
+    ``app.extensions["siang"]`` must already hold the web state
+    (``siang.app.AppState``); the admin reads its ``settings``, ``pool`` and
+    ``queues`` by attribute name and never imports ``siang``.
+    """
     settings = app.extensions["siang"].settings
     secure = settings.public_base_url.startswith("https://")
     app.config.update(
@@ -84,6 +101,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)   # Redis down: log in unlimited
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Resident text may carry bidi overrides (U+202E) and other control characters
+    # that would make a line read backwards on a staff screen: none is rendered.
+    app.jinja_env.finalize = _visible
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -92,9 +112,9 @@ def init_app(app: Flask) -> None:
     from admin import public_progress
 
     app.register_blueprint(public_progress.bp)   # /progress: public, no login (issue 7)
-    from admin import rounds
+    from admin import public_results
 
-    app.register_blueprint(rounds.public_bp)     # /results: public, no login (issue 6)
+    app.register_blueprint(public_results.bp)    # /results: public, no login (issue 6)
 
 
 def _blueprint() -> Blueprint:
@@ -128,16 +148,14 @@ def _security_headers(response):
             "form-action 'self'; frame-ancestors 'none'")
 
 
-def _be_date(value):
+def _be_date(value: dt.date | dt.datetime | None) -> str:
+    """The ``be_date`` template filter: ``dd/mm/BBBB`` (``pb.thaidate.be_date``); None is ""."""
     return be_date(value) if value else ""
 
 
 def _be_datetime(value: dt.datetime | None) -> str:
-    """``dd/mm/BBBB HH:MM`` in Bangkok time (พ.ศ.)."""
-    if not value:
-        return ""
-    local = value.astimezone(BANGKOK) if value.tzinfo else value
-    return f"{be_date(local)} {local:%H:%M}"
+    """The ``be_datetime`` filter: ``dd/mm/BBBB HH:MM`` in Bangkok time (พ.ศ.); None is ""."""
+    return be_datetime(value) if value else ""
 
 
 def _baht(value: int | None) -> str:

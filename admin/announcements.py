@@ -6,7 +6,7 @@ voters of a round, a district's residents, every follower). The preview
 renders the messages server-side in the style of the LINE emulator's chat
 page (:func:`preview`), with how many residents it will reach and who is
 left out (opted out). Sending writes the outbox batches
-(:func:`pb.announcements.queue`); the page then shows delivery progress and
+(:func:`pb.announcement_queue.queue`); the page then shows delivery progress and
 final statistics, refreshing itself while batches are still going.
 
 Quiet hours (21:00–08:00 Bangkok) hold non-urgent announcements until 08:00.
@@ -22,6 +22,7 @@ import psycopg
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -31,9 +32,11 @@ from admin.auth import after_commit, current_scope, db, login_required, write_re
 from admin.forms import BEDateField
 from bot import messages as line_messages
 from bot import progress_card
+from pb import announcement_delivery, announcement_queue, announcement_stats
 from pb import announcements as ann
-from pb import districts, progress
+from pb import districts, progress, progress_summaries
 from pb import projects as project_rows
+from pb import rounds as round_rows
 from pb.scope import ScopeError
 from pb.thaidate import BANGKOK
 
@@ -103,11 +106,8 @@ def _choices(form: AnnouncementForm, conn: psycopg.Connection) -> None:
         (d, f"{d} ({districts.ENGLISH_NAMES[d]})")
         for d in scope.visible_districts(districts.THAI_NAMES)]
     rounds: list[tuple[str, str]] = [("", "—")]
-    if ann.voting_exists(conn):
-        from pb import rounds as round_rows
-
-        rounds += [(str(r.id), f"#{r.id} {r.title}") for r in round_rows.list_rounds(conn, scope)
-                   if r.origin == "siang"]
+    rounds += [(str(r.id), f"#{r.id} {r.title}") for r in round_rows.list_rounds(conn, scope)
+               if r.origin == "siang"]
     form.round.choices = rounds
 
 
@@ -125,10 +125,10 @@ def _send_at(form: AnnouncementForm) -> dt.datetime | None:
                                tzinfo=BANGKOK)
 
 
-def _draft(form: AnnouncementForm, send_at: dt.datetime | None) -> ann.Draft:
+def _draft(form: AnnouncementForm, send_at: dt.datetime | None) -> ann.AnnouncementDraft:
     def number(value: str | None) -> int | None:
         return int(value) if value and value.isdigit() else None
-    return ann.Draft(audience=form.audience.data or "", text_th=form.text_th.data or "",
+    return ann.AnnouncementDraft(audience=form.audience.data or "", text_th=form.text_th.data or "",
                      text_en=form.text_en.data or "", project_id=number(form.project.data),
                      district=form.district.data or None if form.audience.data == "district"
                      else None,
@@ -161,7 +161,7 @@ def _compose_form(form: AnnouncementForm, error: str | None, found: ann.Announce
 def index():
     with db() as conn:
         rows = ann.list_announcements(conn, current_scope())
-        stats = {a.id: ann.stats(conn, a.id) for a in rows if a.state != "draft"}
+        stats = {a.id: announcement_stats.stats(conn, a.id) for a in rows if a.state != "draft"}
     return render_template("admin/announcements.html", announcements=rows, stats=stats,
                            audiences=AUDIENCES)
 
@@ -280,14 +280,14 @@ def _messages(conn: psycopg.Connection, found: ann.Announcement, language: str
     base = current_app.extensions["siang"].settings.public_base_url
     summary = None
     if found.with_card and found.project_id is not None:
-        summary = progress.summary(conn, found.project_id, scope=current_scope())
+        summary = progress_summaries.summary(conn, found.project_id, scope=current_scope())
     return progress_card.announcement_messages(found.text_th, found.text_en, summary, language,
                                                base)
 
 
 def _when(found: ann.Announcement, now: dt.datetime) -> dict[str, Any]:
-    start = ann.send_time(found.urgent, found.send_at, now)
-    held = not found.urgent and ann.in_quiet_hours(max(now, found.send_at) if found.send_at
+    start = announcement_delivery.send_time(found.urgent, found.send_at, now)
+    held = not found.urgent and announcement_delivery.in_quiet_hours(max(now, found.send_at) if found.send_at
                                                    else now)
     return {"at": start, "now": start <= now, "held_by_quiet_hours": held}
 
@@ -308,7 +308,7 @@ def show(announcement_id: int):
                 count = None
             if (count and count.english) or found.text_en or found.with_card:
                 previews["en"] = preview_tree(_messages(conn, found, "en"))
-        stats = ann.stats(conn, announcement_id) if found.state != "draft" else None
+        stats = announcement_stats.stats(conn, announcement_id) if found.state != "draft" else None
     return render_template("admin/announcement.html", a=found, previews=previews, count=count,
                            stats=stats, when=_when(found, now), audiences=AUDIENCES,
                            can_write=current_scope().can_write)
@@ -319,7 +319,7 @@ def show(announcement_id: int):
 def stats_json(announcement_id: int):
     with db() as conn:
         found = ann.get(conn, current_scope(), announcement_id)
-        stats = ann.stats(conn, announcement_id)
+        stats = announcement_stats.stats(conn, announcement_id)
     return jsonify(state=found.state, method=found.method, done=stats.done,
                    percent=stats.percent, batches=stats.batches, pending=stats.pending,
                    sending=stats.sending, sent=stats.sent, failed=stats.failed,
@@ -337,7 +337,7 @@ def send(announcement_id: int):
     try:
         with db() as conn, conn.transaction():
             found = ann.get(conn, current_scope(), announcement_id)
-            outbox_ids = ann.queue(conn, current_scope(), announcement_id, int(raw),
+            outbox_ids = announcement_queue.queue(conn, current_scope(), announcement_id, int(raw),
                                    lambda language: _messages(conn, found, language))
             queued = ann.get(conn, current_scope(), announcement_id)
     except ann.AnnouncementConflict:
@@ -355,8 +355,9 @@ def send(announcement_id: int):
         flash(_("Sending to %(n)s residents in %(b)s batches.", n=queued.recipients,
                 b=queued.batches), "success")
     else:
-        flash(_("Queued for %(n)s residents; it goes out on %(at)s.", n=queued.recipients,
-                at=_local(queued.not_before)), "success")
+        flash(ngettext("Queued for %(n)s resident; it goes out on %(at)s.",
+                       "Queued for %(n)s residents; it goes out on %(at)s.", queued.recipients,
+                       n=queued.recipients, at=_local(queued.not_before)), "success")
     return redirect(back, code=303)
 
 
@@ -374,13 +375,15 @@ def cancel(announcement_id: int):
         abort(400)
     try:
         with db() as conn, conn.transaction():
-            n = ann.cancel(conn, current_scope(), announcement_id, int(raw))
+            n = announcement_queue.cancel(conn, current_scope(), announcement_id, int(raw))
     except ann.AnnouncementConflict:
         flash(_("This announcement changed while you had the page open. Check its state "
                 "below."), "error")
     except ann.AnnouncementError as exc:
         flash(error_text(exc), "error")
     else:
-        flash(_("Stopped: %(n)s batches that had not started will not be sent.", n=n), "success")
+        flash(ngettext("Stopped: %(n)s batch that had not started will not be sent.",
+                       "Stopped: %(n)s batches that had not started will not be sent.", n, n=n),
+              "success")
     return redirect(url_for("admin.announcements.show", announcement_id=announcement_id),
                     code=303)

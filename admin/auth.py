@@ -38,6 +38,7 @@ from wtforms.validators import DataRequired, Length
 from pb import audit
 from pb import staff as staff_rows
 from pb.scope import Scope
+from workers.queues import Queues
 
 log = logging.getLogger(__name__)
 LOGIN_LIMIT = "5 per minute;30 per hour"    # failed sign-ins per client address
@@ -141,19 +142,14 @@ def after_commit(*, refresh: Iterable[tuple[int, str]] = (),
     """Enqueue work that needs the committed rows. If Redis is down the sweeper
     does it later (stale keywords and due outbox rows are in Postgres; an
     unclustered active idea is placed by the next recluster)."""
-    state = current_app.extensions["siang"]
+    queues: Queues = current_app.extensions["siang"].queues
     try:
         for idea_id in cluster_ideas:
-            state.upkeep.enqueue("workers.jobs.cluster_idea", idea_id,
-                                 job_id=f"cluster-idea-{idea_id}", result_ttl=60,
-                                 failure_ttl=86400)
+            queues.enqueue_cluster_idea(idea_id)
         for process_id, district in sorted(refresh):
-            state.upkeep.enqueue("workers.jobs.refresh_keywords", process_id, district,
-                                 job_id=f"keywords-{process_id}-{district.encode().hex()}",
-                                 result_ttl=60, failure_ttl=86400)
+            queues.enqueue_keywords(process_id, district)
         for outbox_id in outbox_ids:
-            state.queue.enqueue("workers.jobs.deliver_outbox", outbox_id,
-                                job_id=f"outbox-{outbox_id}", result_ttl=60, failure_ttl=86400)
+            queues.enqueue_delivery(outbox_id)
     except redis.RedisError as exc:
         log.warning("enqueue after a staff action failed (%s); the sweeper will catch up",
                     type(exc).__name__)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import psycopg
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from admin.auth import after_commit, current_scope, db, login_required, write_required
 from admin.messages import error_text
-from pb import districts, review
+from pb import cluster_edits, districts, moderation, review
 from pb import projects as project_rows
 from pb.thaidate import be_date
 
@@ -207,7 +208,7 @@ def _act(cluster_id: int, action, success: str):
 @write_required
 def rename(cluster_id: int):
     version, label = _version(), request.form.get("label", "")
-    return _act(cluster_id, lambda conn, scope: review.rename(
+    return _act(cluster_id, lambda conn, scope: cluster_edits.rename(
         conn, scope, cluster_id, version, label), _("The cluster was renamed."))
 
 
@@ -215,7 +216,7 @@ def rename(cluster_id: int):
 @write_required
 def lock(cluster_id: int):
     version, locked = _version(), request.form.get("locked") == "1"
-    return _act(cluster_id, lambda conn, scope: review.set_locked(
+    return _act(cluster_id, lambda conn, scope: cluster_edits.set_locked(
         conn, scope, cluster_id, version, locked),
         _("The cluster is locked.") if locked else _("The cluster is unlocked."))
 
@@ -226,7 +227,7 @@ def merge(cluster_id: int):
     version = _version()
 
     def action(conn, scope):
-        return review.merge(conn, scope, cluster_id, version, _target())
+        return cluster_edits.merge(conn, scope, cluster_id, version, _target())
     return _act(cluster_id, action, _("The clusters were merged."))
 
 
@@ -238,20 +239,20 @@ def ideas(cluster_id: int):
     what = request.form.get("action", "")
     form = request.form
     actions = {
-        "move": (lambda conn, scope: review.move(conn, scope, cluster_id, version, idea_ids,
+        "move": (lambda conn, scope: cluster_edits.move(conn, scope, cluster_id, version, idea_ids,
                                                  _target()),
                  _("The ideas were moved.")),
-        "split": (lambda conn, scope: review.split(conn, scope, cluster_id, version, idea_ids,
+        "split": (lambda conn, scope: cluster_edits.split(conn, scope, cluster_id, version, idea_ids,
                                                    form.get("label", "")),
                   _("The ideas now form a new cluster.")),
-        "hidden": (lambda conn, scope: review.moderate(conn, scope, cluster_id, version,
+        "hidden": (lambda conn, scope: moderation.moderate(conn, scope, cluster_id, version,
                                                        idea_ids, "hidden",
                                                        form.get("reason", "")),
                    _("The ideas are hidden.")),
-        "spam": (lambda conn, scope: review.moderate(conn, scope, cluster_id, version,
+        "spam": (lambda conn, scope: moderation.moderate(conn, scope, cluster_id, version,
                                                      idea_ids, "spam", form.get("reason", "")),
                  _("The ideas are marked as spam.")),
-        "restore": (lambda conn, scope: review.restore(conn, scope, cluster_id, version,
+        "restore": (lambda conn, scope: moderation.restore(conn, scope, cluster_id, version,
                                                        idea_ids),
                     _("The ideas are active again.")),
     }
@@ -269,7 +270,7 @@ def flagged():
     if district is not None and not districts.is_district(district):
         abort(400)
     with db() as conn:
-        rows = review.flagged(conn, current_scope(), district=district)
+        rows = moderation.flagged(conn, current_scope(), district=district)
     return render_template("admin/flagged.html", ideas=rows, district=district)
 
 
@@ -278,19 +279,23 @@ def flagged():
 def decide_flagged():
     """Publish flagged ideas (they join a cluster) or hide them / mark them spam."""
     decision = request.form.get("decision", "")
-    if decision not in review.FLAG_DECISIONS:
+    if decision not in moderation.FLAG_DECISIONS:
         abort(400)
     idea_ids = _idea_ids()
     try:
         with db() as conn, conn.transaction():
-            decided = review.review_flagged(conn, current_scope(), idea_ids, decision,
+            decided = moderation.review_flagged(conn, current_scope(), idea_ids, decision,
                                             request.form.get("reason", ""))
     except review.ReviewError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("admin.clusters.flagged"), code=303)
     after_commit(cluster_ideas=decided if decision == "publish" else ())
-    flash(_("%(n)s ideas published; they join their clusters in a moment.", n=len(decided))
-          if decision == "publish" else _("%(n)s ideas kept out of the clusters.", n=len(decided)),
+    flash(ngettext("%(n)s idea published; it joins its cluster in a moment.",
+                   "%(n)s ideas published; they join their clusters in a moment.", len(decided),
+                   n=len(decided))
+          if decision == "publish" else
+          ngettext("%(n)s idea kept out of the clusters.", "%(n)s ideas kept out of the clusters.",
+                   len(decided), n=len(decided)),
           "success")
     return redirect(url_for("admin.clusters.flagged"), code=303)
 

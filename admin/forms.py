@@ -2,8 +2,8 @@
 
 Dates are typed and shown as ``dd/mm/BBBB`` in the Buddhist Era (พ.ศ.), as on
 BMA forms, not with the browser's date picker (its year depends on the
-browser's locale). Money is a whole number of baht; "1,250,000" and
-"1250000 บาท" are both accepted.
+browser's locale); ``pb.thaidate`` parses and formats them. Money is a whole
+number of baht; "1,250,000" and "1250000 บาท" are both accepted.
 """
 
 from __future__ import annotations
@@ -16,24 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from pb.thaidate import BE_OFFSET
-
-_BE_DATE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*$")
-
-
-def parse_be_date(text: str) -> dt.date:
-    """``dd/mm/BBBB`` (Buddhist Era) → date.
-
-    Raises:
-        ValueError: not that shape, a Common Era year, or no such day.
-    """
-    match = _BE_DATE.match(text)
-    if not match:
-        raise ValueError("expected dd/mm/BBBB")
-    day, month, year = (int(g) for g in match.groups())
-    if year < 2400:
-        raise ValueError("Buddhist Era year expected")
-    return dt.date(year - BE_OFFSET, month, day)
+from pb.thaidate import be_date, be_datetime, parse_be_date, parse_be_datetime
 
 
 class ParsedTextField(StringField):
@@ -77,7 +60,17 @@ class BEDateField(ParsedTextField):
     kind = dt.date
     message = _l("Write the date as dd/mm/yyyy in the Buddhist Era, e.g. 01/10/2568.")
     parse = staticmethod(parse_be_date)
-    show = staticmethod(lambda d: f"{d.day:02d}/{d.month:02d}/{d.year + BE_OFFSET}")
+    show = staticmethod(be_date)
+
+
+class BEDateTimeField(ParsedTextField):
+    """A moment typed as ``dd/mm/BBBB HH:MM`` in Bangkok time (พ.ศ.); empty is None."""
+
+    kind = dt.datetime
+    message = _l("Write the time as dd/mm/yyyy HH:MM, Buddhist Era, Bangkok time, "
+                 "e.g. 01/03/2569 08:00.")
+    parse = staticmethod(parse_be_datetime)
+    show = staticmethod(be_datetime)
 
 
 class BahtField(StringField):

@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from admin.auth import current_scope, db, login_required, write_required
 from admin.forms import BahtField, BEDateField
-from pb import progress
+from pb import progress, progress_summaries
 from pb import projects as project_rows
 from pb.thaidate import be_date
 
@@ -145,7 +145,7 @@ def _project(conn: psycopg.Connection, project_id: int) -> project_rows.Project:
 def index():
     """Selected projects in the staff member's districts, with their progress."""
     with db() as conn:
-        rows = progress.summaries(conn, scope=current_scope())
+        rows = progress_summaries.summaries(conn, scope=current_scope())
     return render_template("admin/progress_list.html", projects=rows)
 
 
@@ -156,7 +156,7 @@ def _page(project_id: int, header: HeaderForm | None = None, report: ReportForm 
         project = _project(conn, project_id)
         form = progress.get_form(conn, project_id)
         reports = progress.list_reports(conn, project_id)
-        summary = progress.summary(conn, project_id)
+        summary = progress_summaries.summary(conn, project_id)
     if header is None:
         header = HeaderForm(formdata=None, obj=form)
         header.version.data = str(form.version)
@@ -258,7 +258,7 @@ def _export_data(project_id: int):
         project = _project(conn, project_id)
         form = progress.get_form(conn, project_id)
         reports = progress.list_reports(conn, project_id)
-        summary = progress.summary(conn, project_id)
+        summary = progress_summaries.summary(conn, project_id)
     return project, form, reports, summary
 
 
@@ -281,7 +281,7 @@ def export_html(project_id: int):
 
 
 def form_csv(project: project_rows.Project, form: progress.Form,
-             reports: list[progress.Report], summary: progress.ProjectProgress) -> str:
+             reports: list[progress.Report], summary: progress_summaries.ProjectProgress) -> str:
     """The BMA form as CSV: the header as (field, value) rows, a blank row, then one row
     per report with its cumulative disbursement. Dates dd/mm/BBBB, money integer baht."""
     out = io.StringIO()

@@ -12,6 +12,7 @@ import datetime as dt
 import psycopg
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from admin.auth import after_commit, current_scope, db, login_required, write_required
 from admin.clusters import conflict_text
@@ -113,8 +114,10 @@ def new():
                       "again in a minute.")
         else:
             after_commit(refresh=outcome.refresh, outbox_ids=outbox_ids)
-            flash(_("Project draft created. %(n)s residents will be told their idea is part "
-                    "of it.", n=len(outbox_ids)), "success")
+            flash(ngettext("Project draft created. %(n)s resident will be told their idea is "
+                           "part of it.",
+                           "Project draft created. %(n)s residents will be told their idea is part "
+                           "of it.", len(outbox_ids), n=len(outbox_ids)), "success")
             return redirect(url_for("admin.projects.show", project_id=project_id), code=303)
     elif request.method == "POST":
         error = _("Check the fields marked below.")
@@ -217,6 +220,7 @@ def add_cluster(project_id: int):
     except ScopeError:
         abort(404)
     after_commit(refresh=outcome.refresh, outbox_ids=outbox_ids)
-    flash(_("The cluster was added to the project. %(n)s more residents will be told.",
-            n=len(outbox_ids)), "success")
+    flash(ngettext("The cluster was added to the project. %(n)s more resident will be told.",
+                   "The cluster was added to the project. %(n)s more residents will be told.",
+                   len(outbox_ids), n=len(outbox_ids)), "success")
     return redirect(url_for("admin.projects.show", project_id=project_id), code=303)

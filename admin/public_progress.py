@@ -25,7 +25,7 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
 from flask_babel import force_locale
 
 from admin.headers import set_security_headers
-from pb import districts, progress
+from pb import districts, progress, progress_summaries, results
 from pb import projects as project_rows
 from pb.thaidate import be_date
 
@@ -77,10 +77,10 @@ class Page:
 
     kind: str                       # "all", "district", "round", "project"
     title: str
-    projects: list[progress.ProjectProgress]
+    projects: list[progress_summaries.ProjectProgress]
     reports: dict[int, list[progress.Report]]
     district: str | None = None
-    round: progress.RoundInfo | None = None
+    round: results.RoundInfo | None = None
 
     @property
     def allocated_baht(self) -> int:
@@ -103,24 +103,24 @@ def _page(kind: str, *, district: str | None = None, round_id: int | None = None
         if kind == "district":
             if district is None or not districts.is_district(district):
                 abort(404)
-            rows = progress.summaries(conn, district=district)
+            rows = progress_summaries.summaries(conn, district=district)
             title = district
         elif kind == "round":
-            info = progress.round_info(conn, round_id or 0)
+            info = results.round_info(conn, round_id or 0)
             if info is None:
                 abort(404)
-            winners = progress.round_winners(conn, info.id)
-            found = {p.id: p for p in progress.summaries(
+            winners = results.round_winners(conn, info.id)
+            found = {p.id: p for p in progress_summaries.summaries(
                 conn, project_ids=winners, states=project_rows.STATES)}
             rows = [found[i] for i in winners if i in found]
             title = info.title
         elif kind == "project":
-            rows = progress.summaries(conn, project_ids=[project_id or 0])
+            rows = progress_summaries.summaries(conn, project_ids=[project_id or 0])
             if not rows:
                 abort(404)
             title = rows[0].title
         else:
-            rows = progress.summaries(conn, limit=5000)
+            rows = progress_summaries.summaries(conn, limit=5000)
             title = ""
         reports = progress.reports_for(conn, [p.id for p in rows])
     return Page(kind, title, rows, reports, district=district, round=info)
@@ -238,7 +238,7 @@ def index():
     """Every district with selected projects, the published rounds, a chart by district."""
     page = _page("all")
     lang = _lang()
-    by_district: dict[str, list[progress.ProjectProgress]] = {}
+    by_district: dict[str, list[progress_summaries.ProjectProgress]] = {}
     for p in page.projects:
         by_district.setdefault(p.district, []).append(p)
     rows = []
@@ -254,7 +254,7 @@ def index():
                      url_for("public_progress.district", district=district,
                              lang=_link_lang())))
     with _db() as conn:
-        rounds = progress.published_rounds(conn)
+        rounds = results.published_rounds(conn)
     counts = {d: len(v) for d, v in by_district.items()}
     return _render("progress/public_index.html", page, chart_rows(rows), rounds=rounds,
                    counts=counts)

@@ -1,4 +1,14 @@
-"""The handler context: what a conversation step may touch, passed explicitly."""
+"""The handler context: what a conversation step may touch, passed explicitly.
+
+LINE HTTP calls a step needs (the loading animation, a user's profile
+language, a photo's bytes) are never made while the worker's transaction
+holds the resident's advisory and row locks or a district's centroid lock.
+A step asks the context; when the answer is not known yet the context raises
+:class:`NeedsLine`, the job rolls the transaction back (releasing every
+lock), makes the call with no transaction open, and runs the event again
+with the answer in :attr:`Context.line_answers`. Each call is made at most
+once per job.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +18,40 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from linebot.v3.webhooks import Event
 
 from bot import catalog
 from bot.settings import Settings
 from pb.residents import Resident
+
+
+@dataclasses.dataclass(frozen=True)
+class LineCall:
+    """One LINE HTTP call a conversation step needs.
+
+    Attributes:
+        kind: "loading" (start the loading animation in ``key``'s chat),
+            "profile" (the language of user ``key``) or "content" (the bytes
+            of message ``key``, at most ``max_bytes``).
+        key: a LINE user id or message id.
+        max_bytes: the download limit of "content" (bytes).
+    """
+
+    kind: str
+    key: str
+    max_bytes: int = 0
+
+
+class NeedsLine(Exception):
+    """Raised by :class:`Context` when a step needs a LINE call not made yet.
+
+    The job catches it outside the transaction (see the module doc); it is
+    not an error and never reaches RQ.
+    """
+
+    def __init__(self, call: LineCall) -> None:
+        super().__init__(f"needs LINE call {call.kind}")
+        self.call = call
 
 
 @dataclasses.dataclass
@@ -21,39 +61,35 @@ class Context:
     Attributes:
         conn: the open connection; the worker owns the transaction.
         settings: Siang's settings.
-        event: the raw LINE webhook event (dict, as LINE sent it).
+        event: the webhook event as a line-bot-sdk v3 model (``bot.events.parse``).
         webhook_event_id: LINE's id of that event (dedupe key).
         resident: the sender, row-locked, or None before a follow.
-        embed: text → (raw unit vector (384,) float32, grouping unit vector (384,) float32;
-            ``nlp.represent``: what clustering and the similar-idea search compare).
-        assign_threshold: cosine (centred space) above which an idea joins a cluster.
+        embed: text → (raw unit vector (dim,) float32, grouping vector (dim,)
+            float32, unit; ``nlp.represent``: what clustering and the
+            similar-idea search compare).
+        assign_threshold: cosine between grouping vectors above which an idea
+            joins a cluster.
         model_name: the embedder's name, stored with each embedding.
-        profile_language: asks LINE for a user's language ("th", "en", None).
-        mean: centring vector for stored grouping vectors: zeros (they are centred already).
-        show_loading: starts LINE's loading animation for a user id (before slow work).
-        message_content: (message id, max bytes) → ``bot.line.MessageContent`` (photos).
+        user_id: the LINE user id of the event's source, or None.
+        reply_token: the event's reply token, or None.
+        line_answers: answers of LINE calls made for this event (see the module doc).
         replies: messages to send back through the reply token, in order.
+        sender_erased: set by the erasure step: the stored event must lose its user id.
     """
 
     conn: psycopg.Connection
     settings: Settings
-    event: dict[str, Any]
+    event: Event
     webhook_event_id: str
     resident: Resident | None
     embed: Callable[[str], tuple[np.ndarray, np.ndarray]]
     assign_threshold: float
     model_name: str = "unknown"
-    profile_language: Callable[[str], str | None] = lambda user_id: None
-    mean: np.ndarray | None = None
-    show_loading: Callable[[str], Any] = lambda user_id: None
-    message_content: Callable[[str, int], Any] | None = None
+    user_id: str | None = None
+    reply_token: str | None = None
+    line_answers: dict[LineCall, Any] = dataclasses.field(default_factory=dict)
     replies: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-    @property
-    def user_id(self) -> str | None:
-        source = self.event.get("source")
-        user_id = source.get("userId") if isinstance(source, dict) else None
-        return user_id if isinstance(user_id, str) else None
+    sender_erased: bool = False
 
     @property
     def language(self) -> str:
@@ -63,6 +99,40 @@ class Context:
         """Catalog text in the resident's language."""
         return catalog.t(key, self.language, **values)
 
+    def tn(self, key: str, count: int, **values: Any) -> str:
+        """Catalog text with a plural chosen by ``count``, in the resident's language."""
+        return catalog.tn(key, count, self.language, **values)
+
     def reply(self, *messages: dict[str, Any]) -> None:
         """Queue messages for the reply token (LINE allows 5 per reply)."""
         self.replies.extend(messages)
+
+    def _line(self, call: LineCall) -> Any:
+        if call in self.line_answers:
+            return self.line_answers[call]
+        raise NeedsLine(call)
+
+    def show_loading(self) -> None:
+        """Start LINE's loading animation in the sender's chat (before slow work).
+
+        Raises:
+            NeedsLine: the animation was not started yet for this event.
+        """
+        if self.user_id:
+            self._line(LineCall("loading", self.user_id))
+
+    def profile_language(self, user_id: str) -> str | None:
+        """The user's LINE language ("th", "en", ...) or None if LINE doesn't say.
+
+        Raises:
+            NeedsLine: not asked yet for this event.
+        """
+        return self._line(LineCall("profile", user_id))
+
+    def message_content(self, message_id: str, max_bytes: int) -> Any:
+        """What the user sent in message ``message_id`` (``bot.line.MessageContent``).
+
+        Raises:
+            NeedsLine: not downloaded yet for this event.
+        """
+        return self._line(LineCall("content", message_id, max_bytes))

@@ -13,7 +13,7 @@ from typing import Any
 from bot import catalog
 from bot import messages as m
 from pb import districts
-from pb.progress import ProjectProgress
+from pb.progress_summaries import ProjectProgress
 from pb.thaidate import be_date
 
 TRACK = "#E5E7EB"
@@ -37,7 +37,7 @@ def bar(percent: int) -> dict[str, Any]:
 
 def status_text(project: ProjectProgress, language: str) -> str:
     key = f"project_{project.state}"
-    return catalog.t(key, language) if key in catalog.CATALOG else project.state
+    return catalog.t(key, language) if catalog.has(key) else project.state
 
 
 def district_name(district: str, language: str) -> str:

@@ -15,6 +15,7 @@ import logging
 
 import psycopg
 import psycopg_pool
+import redis
 from flask import Blueprint, abort, current_app, jsonify, request
 from linebot.v3.webhook import WebhookParser
 
@@ -31,6 +32,8 @@ def _reject_constant(name: str) -> None:
 
 @bp.post("/callback")
 def callback():
+    # The web process's shared state (``siang.app.AppState``), read by attribute
+    # name so that this blueprint never imports the composition root.
     state = current_app.extensions["siang"]
     signature = request.headers.get("X-Line-Signature", "")
     if not signature:
@@ -60,5 +63,9 @@ def callback():
         log.error("webhook: database unavailable (%s); LINE will redeliver", type(exc).__name__)
         return jsonify(status="unavailable"), 503
 
-    state.enqueue_events(new_ids)
+    try:
+        state.queues.enqueue_events(new_ids)
+    except redis.RedisError as exc:
+        log.warning("enqueue failed (%s); the sweeper will retry %d event(s)",
+                    type(exc).__name__, len(new_ids))
     return jsonify(status="ok", events=len(raw_events), new=len(new_ids))

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from linesim import webhook
-from linesim.api import config, json_response, platform
+from linesim.endpoint import config, json_response, platform
 from linesim.state import Fault
 
 bp = Blueprint("sim_control", __name__, url_prefix="/_sim")

@@ -2,7 +2,7 @@
 
 Create, validate, list, get and delete menus; upload and download the menu
 image (a data-host path, served here too); the default menu and per-user
-links. Each view goes through :func:`linesim.api.line_endpoint`.
+links. Each view goes through :func:`linesim.endpoint.line_endpoint`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from linesim import rules
-from linesim.api import body_errors, error, json_body, json_response, line_endpoint, platform
+from linesim.endpoint import body_errors, error, json_body, json_response, line_endpoint, platform
 
 bp = Blueprint("line_richmenu", __name__)
 

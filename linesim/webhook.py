@@ -23,7 +23,8 @@ from ulid import ULID
 from linesim.state import Platform
 
 WEBHOOK_TIMEOUT_S = 10.0
-EVENT_TYPES = ("follow", "unfollow", "text", "postback", "sticker", "image", "location")
+EVENT_TYPES = ("follow", "unfollow", "text", "postback", "sticker", "image", "location",
+               "join", "leave")
 
 
 class EventError(ValueError):
@@ -83,13 +84,29 @@ def build_event(platform: Platform, user_id: str, spec: dict[str, Any]) -> tuple
         "webhookEventId": event_id,
         "deliveryContext": {"isRedelivery": False},
     }
+    # A group or room chat (spec "group_id" / "room_id"), and a channel in standby mode.
+    for key, source_type in (("group_id", "group"), ("room_id", "room")):
+        if isinstance(spec.get(key), str):
+            id_key = "groupId" if source_type == "group" else "roomId"
+            event["source"] = {"type": source_type, id_key: spec[key], "userId": user_id}
+    if spec.get("mode") in ("active", "standby"):
+        event["mode"] = spec["mode"]
     display: dict[str, Any] | None = None
+    if kind in ("join", "leave"):
+        if event["source"]["type"] == "user":
+            raise EventError(f"{kind} needs group_id or room_id")
+        event["source"].pop("userId", None)        # LINE sends no user for join and leave
+        if kind == "join":
+            event["replyToken"] = platform.issue_reply_token(user_id, event_id)
+        platform.remember_event(event)
+        return event, None
     if kind == "unfollow":
         with platform.lock:
             user.following = False
         platform.remember_event(event)
         return event, {"type": "system", "text": "blocked"}
-    event["replyToken"] = platform.issue_reply_token(user_id, event_id)
+    if event["mode"] != "standby":    # LINE gives no reply token in standby mode
+        event["replyToken"] = platform.issue_reply_token(user_id, event_id)
     if kind == "follow":
         with platform.lock:
             event["follow"] = {"isUnblocked": user.ever_followed}
@@ -116,6 +133,10 @@ def build_event(platform: Platform, user_id: str, spec: dict[str, Any]) -> tuple
                 raise EventError("text needs text")
             message["text"] = text
             message["quoteToken"] = secrets.token_urlsafe(24)
+            if spec.get("mention_self"):
+                message["mention"] = {"mentionees": [
+                    {"index": 0, "length": min(len(text), 6), "type": "user",
+                     "userId": "Ubot", "isSelf": True}]}
         elif kind == "sticker":
             message.update({"packageId": str(spec.get("package_id", "446")),
                             "stickerId": str(spec.get("sticker_id", "1988")),

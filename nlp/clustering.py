@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.centroids import (_unit, assign, centre, nearest, remove_from_centroid,
+                           update_centroid)
+
 __all__ = [
     "E5_NAME",
     "DEFAULT_THRESHOLDS",
@@ -33,6 +36,7 @@ __all__ = [
     "mean_for",
     "centre",
     "assign",
+    "nearest",
     "update_centroid",
     "recluster",
     "remove_from_centroid",
@@ -133,115 +137,6 @@ def mean_for(embedder_name: str) -> np.ndarray:
         dim = int(embedder_name.rsplit("-", 1)[1])
         return np.zeros(dim, dtype=np.float32)
     raise KeyError(f"no centring vector for embedder {embedder_name!r}")
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-def centre(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Subtract a centring vector and re-normalise.
-
-    Args:
-        vectors: (n, d) or (d,) float array.
-        mean: (d,) float array, usually :func:`mean_for` the embedder.
-
-    Returns:
-        float32 array of the same shape as ``vectors``: unit rows of
-        ``vectors - mean`` (a row equal to the mean becomes all zeros).
-
-    Raises:
-        ValueError: if the last dimensions differ.
-    """
-    vectors = np.asarray(vectors, dtype=np.float32)
-    mean = np.asarray(mean, dtype=np.float32)
-    if vectors.shape[-1] != mean.shape[-1]:
-        raise ValueError(f"dimension mismatch: vectors {vectors.shape}, mean {mean.shape}")
-    return _unit(vectors - mean)
-
-
-def assign(vector: np.ndarray, centroids: np.ndarray, threshold: float) -> int | None:
-    """Pick the cluster a new idea joins, or None to start a new cluster.
-
-    Both arguments must already be centred (:func:`centre`); centroids may
-    be unnormalised running means (:func:`update_centroid`), as only the
-    direction counts.
-
-    Args:
-        vector: (d,) float array, the new idea's centred vector.
-        centroids: (k, d) float array, one row per existing cluster; k may
-            be 0.
-        threshold: minimum cosine to join, e.g. :func:`default_threshold`.
-
-    Returns:
-        Row index in ``centroids`` of the most similar cluster if its cosine
-        is >= ``threshold``, else None. Ties go to the lowest index.
-
-    Raises:
-        ValueError: on shape mismatch.
-    """
-    vector = np.asarray(vector, dtype=np.float32)
-    centroids = np.asarray(centroids, dtype=np.float32)
-    if vector.ndim != 1:
-        raise ValueError(f"vector must be 1-D, got shape {vector.shape}")
-    if centroids.size == 0:
-        return None
-    if centroids.ndim != 2 or centroids.shape[1] != vector.shape[0]:
-        raise ValueError(f"centroids must be (k, {vector.shape[0]}), got {centroids.shape}")
-    sims = _unit(centroids) @ _unit(vector)
-    best = int(np.argmax(sims))
-    return best if float(sims[best]) >= threshold else None
-
-
-def update_centroid(centroid: np.ndarray, count: int, vector: np.ndarray) -> np.ndarray:
-    """Running mean after one more member joins a cluster.
-
-    Args:
-        centroid: (d,) float array, the mean of the ``count`` current
-            members' centred vectors (ignored when ``count`` is 0).
-        count: number of members before the new one; >= 0.
-        vector: (d,) float array, the new member's centred vector.
-
-    Returns:
-        (d,) float32 mean of the ``count + 1`` members (not normalised, so it
-        stays an exact running mean).
-
-    Raises:
-        ValueError: if ``count`` < 0 or the shapes differ.
-    """
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
-    vector = np.asarray(vector, dtype=np.float32)
-    if count == 0:
-        return vector.copy()
-    centroid = np.asarray(centroid, dtype=np.float32)
-    if centroid.shape != vector.shape:
-        raise ValueError(f"shape mismatch: centroid {centroid.shape}, vector {vector.shape}")
-    return (centroid * count + vector) / np.float32(count + 1)
-
-
-def remove_from_centroid(centroid: np.ndarray, count: int, vector: np.ndarray) -> np.ndarray:
-    """Running mean after one member leaves (staff moved or deleted an idea).
-
-    Args:
-        centroid: (d,) float array, mean of the ``count`` current members.
-        count: members before removal; >= 1.
-        vector: (d,) the leaving member's centred vector.
-
-    Returns:
-        (d,) float32 mean of the remaining ``count - 1`` members; zeros when
-        none remain.
-
-    Raises:
-        ValueError: if ``count`` < 1.
-    """
-    if count < 1:
-        raise ValueError(f"count must be >= 1, got {count}")
-    centroid = np.asarray(centroid, dtype=np.float32)
-    if count == 1:
-        return np.zeros_like(centroid)
-    return (centroid * count - np.asarray(vector, dtype=np.float32)) / np.float32(count - 1)
 
 
 #: The product's cut of :func:`recluster` without ``n_clusters`` for E5

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import psycopg
-from psycopg.rows import class_row
 
+from nlp.centroids import nearest, update_centroid
+from nlp.represent import GROUPING_DIM
 from pb.vectors import as_array, register as register_vectors
-
-
-@dataclass
-class Cluster:
-    id: int
-    process_id: int
-    district: str
-    label: str | None
-    keywords: list[str]
-    size: int
-    locked: bool
-    medoid_idea_id: int | None
-    updated_at: dt.datetime
-
-
-_COLUMNS = "id, process_id, district, label, keywords, size, locked, medoid_idea_id, updated_at"
 
 
 def centroids_for_update(conn: psycopg.Connection, process_id: int, district: str
@@ -33,7 +17,7 @@ def centroids_for_update(conn: psycopg.Connection, process_id: int, district: st
     """Cluster centroids of one district, locked so concurrent assignments queue up.
 
     Returns:
-        (cluster ids (k,) int64, centroids (k, 384) float32 in centred space).
+        (cluster ids (k,) int64, centroids (k, GROUPING_DIM) float32 in centred space).
     """
     register_vectors(conn)
     rows = conn.execute(
@@ -43,7 +27,7 @@ def centroids_for_update(conn: psycopg.Connection, process_id: int, district: st
         (process_id, district),
     ).fetchall()
     if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 384), dtype=np.float32)
+        return np.zeros(0, dtype=np.int64), np.zeros((0, GROUPING_DIM), dtype=np.float32)
     return (np.array([r[0] for r in rows], dtype=np.int64),
             np.stack([as_array(r[1]) for r in rows]))
 
@@ -79,8 +63,8 @@ def add_member(conn: psycopg.Connection, cluster_id: int, idea_id: int, vector: 
     old, size = row
     vector = np.asarray(vector, dtype=np.float32)
     # Running mean (pgvector 0.6 has no vector × scalar, so it is done here).
-    centroid = vector if old is None or size == 0 else (
-        as_array(old) + (vector - as_array(old)) / (size + 1))
+    centroid = update_centroid(vector if old is None else as_array(old),
+                               0 if old is None else size, vector)
     conn.execute(
         """UPDATE clusters SET centroid = %s, size = size + 1, updated_at = now(),
                   version = version + 1,
@@ -142,11 +126,6 @@ def member_texts(conn: psycopg.Connection, process_id: int, district: str | None
     return out
 
 
-def count(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT count(*) FROM clusters WHERE size > 0").fetchone()
-    return int(row[0]) if row else 0
-
-
 def assign(conn: psycopg.Connection, idea_id: int, process_id: int, district: str,
            centred: np.ndarray, threshold: float) -> tuple[int, float | None]:
     """Online assignment: the nearest cluster of the district, or a new one.
@@ -161,81 +140,11 @@ def assign(conn: psycopg.Connection, idea_id: int, process_id: int, district: st
         (cluster id, cosine to it or None for a new cluster).
     """
     ids, centroids = centroids_for_update(conn, process_id, district)
-    if len(ids):
-        norms = np.maximum(np.linalg.norm(centroids, axis=1), 1e-9)
-        similarities = centroids @ np.asarray(centred, dtype=np.float32) / norms
-        best = int(np.argmax(similarities))
-        if similarities[best] >= threshold:
-            cluster_id = int(ids[best])
-            add_member(conn, cluster_id, idea_id, centred, float(similarities[best]))
-            return cluster_id, float(similarities[best])
+    best = nearest(np.asarray(centred, dtype=np.float32), centroids)
+    if best is not None and best[1] >= threshold:
+        cluster_id = int(ids[best[0]])
+        add_member(conn, cluster_id, idea_id, centred, best[1])
+        return cluster_id, best[1]
     cluster_id = create(conn, process_id, district, centred)
     add_member(conn, cluster_id, idea_id, centred, None)
     return cluster_id, None
-
-
-@dataclass
-class ClusterSummary:
-    id: int
-    district: str
-    label: str | None
-    keywords: list[str]
-    size: int
-    locked: bool
-    medoid_text: str | None
-    newest_at: dt.datetime | None
-
-
-@dataclass
-class MemberIdea:
-    id: int
-    text: str
-    district: str
-    status: str
-    created_at: dt.datetime
-    assigned_by: str
-
-
-def list_summaries(conn: psycopg.Connection, *, district: str | None = None, limit: int = 50,
-                   offset: int = 0) -> list[ClusterSummary]:
-    """Clusters by size (largest first), optionally of one district, for the admin."""
-    with conn.cursor(row_factory=class_row(ClusterSummary)) as cur:
-        cur.execute(
-            """SELECT c.id, c.district, c.label, c.keywords, c.size, c.locked,
-                      i.text AS medoid_text,
-                      (SELECT max(x.created_at) FROM cluster_members m JOIN ideas x ON x.id = m.idea_id
-                        WHERE m.cluster_id = c.id) AS newest_at
-                 FROM clusters c LEFT JOIN ideas i ON i.id = c.medoid_idea_id
-                WHERE c.size > 0 AND (%(d)s::text IS NULL OR c.district = %(d)s)
-                ORDER BY c.size DESC, c.id LIMIT %(l)s OFFSET %(o)s""",
-            {"d": district, "l": limit, "o": offset})
-        return cur.fetchall()
-
-
-def get_summary(conn: psycopg.Connection, cluster_id: int) -> ClusterSummary | None:
-    with conn.cursor(row_factory=class_row(ClusterSummary)) as cur:
-        cur.execute(
-            """SELECT c.id, c.district, c.label, c.keywords, c.size, c.locked,
-                      i.text AS medoid_text, NULL::timestamptz AS newest_at
-                 FROM clusters c LEFT JOIN ideas i ON i.id = c.medoid_idea_id
-                WHERE c.id = %s""", (cluster_id,))
-        return cur.fetchone()
-
-
-def members(conn: psycopg.Connection, cluster_id: int) -> list[MemberIdea]:
-    """A cluster's ideas, newest first: text, district, date; never the resident."""
-    with conn.cursor(row_factory=class_row(MemberIdea)) as cur:
-        cur.execute(
-            """SELECT i.id, i.text, i.district, i.status, i.created_at, m.assigned_by
-                 FROM cluster_members m JOIN ideas i ON i.id = m.idea_id
-                WHERE m.cluster_id = %s ORDER BY i.created_at DESC, i.id DESC""",
-            (cluster_id,))
-        return cur.fetchall()
-
-
-def district_counts(conn: psycopg.Connection) -> list[tuple[str, int, int]]:
-    """(district, clusters, ideas) for every district that has ideas."""
-    rows = conn.execute(
-        """SELECT district, count(*), sum(size) FROM clusters WHERE size > 0
-            GROUP BY district ORDER BY sum(size) DESC""").fetchall()
-    return [(d, int(c), int(s)) for d, c, s in rows]

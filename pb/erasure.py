@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import psycopg
 
 from pb import ideas, photos, residents, supports
@@ -36,30 +35,16 @@ class ErasureCounts:
 
 
 def _unlink_ballots(conn: psycopg.Connection, resident_id: int) -> int:
-    """Unlink the resident from their ballots (the vote still counts), if ballots exist yet.
-
-    A hook over issue 6's ``ballots`` table: a ``resident_id`` column is set
-    to NULL. Until that table exists, nothing to do.
-    """
-    row = conn.execute(
-        """SELECT is_nullable FROM information_schema.columns
-            WHERE table_schema = current_schema() AND table_name = 'ballots'
-              AND column_name = 'resident_id'""").fetchone()
-    if row is None or row[0] != "YES":
-        return 0
-    # Picks in progress (issue 6) are not a vote yet: they go.
+    """Unlink the resident from their ballots (the vote still counts): ``resident_id``
+    becomes NULL. Returns the ballots unlinked."""
+    # Picks in progress are not a vote yet: they go.
     conn.execute("DELETE FROM ballot_drafts WHERE resident_id = %s", (resident_id,))
     return max(conn.execute("UPDATE ballots SET resident_id = NULL WHERE resident_id = %s",
                             (resident_id,)).rowcount, 0)
 
 
-def ballots_of(conn: psycopg.Connection, resident_id: int) -> int | None:
-    """How many ballots the resident cast, or None before voting exists (issue 6)."""
-    exists = conn.execute(
-        """SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
-              AND table_name = 'ballots' AND column_name = 'resident_id'""").fetchone()
-    if exists is None:
-        return None
+def ballots_of(conn: psycopg.Connection, resident_id: int) -> int:
+    """How many ballots the resident cast (in every voting round)."""
     row = conn.execute("SELECT count(*) FROM ballots WHERE resident_id = %s",
                        (resident_id,)).fetchone()
     return int(row[0]) if row else 0
@@ -72,14 +57,14 @@ def _anonymise_ideas(conn: psycopg.Connection, resident_id: int) -> int:
         (resident_id,)).rowcount, 0)
 
 
-def _delete_ideas(conn: psycopg.Connection, resident_id: int, mean: np.ndarray) -> tuple[int, int]:
+def _delete_ideas(conn: psycopg.Connection, resident_id: int) -> tuple[int, int]:
     """Delete the resident's ideas and everything derived from them; (ideas, photos)."""
     idea_ids = [int(r[0]) for r in conn.execute(
         "SELECT id FROM ideas WHERE resident_id = %s ORDER BY id FOR UPDATE",
         (resident_id,)).fetchall()]
     supports.rehome(conn, idea_ids)
     for idea_id in idea_ids:
-        ideas.detach_from_cluster(conn, idea_id, mean)
+        ideas.detach_from_cluster(conn, idea_id)
     n_photos = photos.count_of_resident(conn, resident_id)
     # Cascades: idea_embeddings, cluster_members, idea_photos, idea_flags, project links.
     conn.execute("DELETE FROM ideas WHERE id = ANY(%s)", (idea_ids,))
@@ -101,15 +86,13 @@ def withdraw_consent(conn: psycopg.Connection, resident_id: int) -> int:
     return n
 
 
-def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None, mode: str,
-          mean: np.ndarray) -> ErasureCounts:
+def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None,
+          mode: str) -> ErasureCounts:
     """Erase a resident (PDPA section 33) and record it without personal data.
 
     Args:
         line_user_id: the resident's LINE user id, to scrub stored webhook events.
         mode: "delete" (their ideas go) or "anonymise" (their ideas stay, unlinked).
-        mean: the embedder's centring vector (384,) float32, to take deleted
-            ideas' vectors out of cluster centroids exactly.
 
     Raises:
         ValueError: unknown mode.
@@ -117,7 +100,7 @@ def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None, 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if mode == "delete":
-        n_ideas, n_photos = _delete_ideas(conn, resident_id, mean)
+        n_ideas, n_photos = _delete_ideas(conn, resident_id)
         n_supports = supports.remove_of_resident(conn, resident_id)
     else:
         n_photos = photos.delete_held(conn, resident_id)
@@ -135,7 +118,10 @@ def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None, 
                            AND state IN ('pending', 'sending')""")
         conn.execute(
             """UPDATE webhook_events SET payload = jsonb_set(payload, '{source}', '{"type": "user"}')
-                WHERE payload -> 'source' ->> 'userId' = %s""", (line_user_id,))
+                WHERE payload -> 'source' ->> 'userId' = %s AND processed_at IS NOT NULL""",
+            (line_user_id,))
+        # Pending events keep the user id until they are handled, so a second tap of
+        # the erase button is still answered ("already erased") and then scrubbed.
     residents.erase(conn, resident_id)
     counts = ErasureCounts(n_ideas, n_supports, n_photos, n_ballots)
     conn.execute(

@@ -182,8 +182,3 @@ def pending_ids(conn: psycopg.Connection, older_than_s: float, limit: int = 1000
         (older_than_s, limit),
     ).fetchall()
     return [int(r[0]) for r in rows]
-
-
-def count_pending(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT count(*) FROM webhook_events WHERE processed_at IS NULL").fetchone()
-    return int(row[0]) if row else 0

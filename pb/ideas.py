@@ -9,6 +9,8 @@ import numpy as np
 import psycopg
 from psycopg.rows import class_row
 
+from nlp.centroids import centre, remove_from_centroid
+from nlp.represent import GROUPING_DIM
 from pb.vectors import as_array, register as register_vectors
 
 MAX_IDEA_CHARS = 2000
@@ -96,7 +98,7 @@ def embeddings_for(conn: psycopg.Connection, process_id: int, *, district: str |
         (process_id, district, district),
     ).fetchall()
     if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 384), dtype=np.float32)
+        return np.zeros(0, dtype=np.int64), np.zeros((0, GROUPING_DIM), dtype=np.float32)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return ids, np.stack([as_array(r[1]) for r in rows])
 
@@ -148,16 +150,13 @@ class SimilarIdea:
 
 
 def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: str,
-                        model: str, raw: np.ndarray, mean: np.ndarray, limit: int = 20,
+                        model: str, grouping: np.ndarray, limit: int = 20,
                         exclude_resident: int | None = None) -> list[SimilarIdea]:
     """The active ideas of one district most similar to a new idea, best first.
 
     Similarity is the cosine between *grouping* vectors (``nlp.represent``;
     column ``idea_embeddings.grouping``, issue 9). They are already centred
-    unit vectors, so the product passes a zero ``mean`` and the formula
-    below reduces to their dot product. With a non-zero ``mean`` it is the
-    cosine after centring, computed in SQL: for a stored x and the centred
-    query q_c, cos = (x·q_c − m·q_c) / |x − m| with |x − m|² = 1 − 2 x·m + m·m.
+    unit vectors, so the cosine is their dot product.
 
     The search is exact over the district's ideas (a materialised subset
     reached through ``ideas_process_district``), not through the HNSW index:
@@ -169,8 +168,7 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
     milliseconds.
 
     Args:
-        raw: the new idea's grouping vector, (384,) float32.
-        mean: a centring vector, (384,) float32 (zeros for grouping vectors).
+        grouping: the new idea's grouping vector, (GROUPING_DIM,) float32.
         model: embedder name; only vectors of the same model are compared.
         limit: how many to return.
         exclude_resident: leave out this resident's own ideas.
@@ -179,10 +177,8 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
         Up to ``limit`` ideas with their cluster (None if not clustered yet).
     """
     register_vectors(conn)
-    raw = np.asarray(raw, dtype=np.float32)
-    mean = np.asarray(mean, dtype=np.float32)
-    centred = raw - mean
-    centred = centred / max(float(np.linalg.norm(centred)), 1e-12)
+    query = np.asarray(grouping, dtype=np.float32)
+    query = centre(query, np.zeros_like(query))   # a zero mean only re-normalises
     with conn.cursor(row_factory=class_row(SimilarIdea)) as cur:
         cur.execute(
             """
@@ -193,16 +189,12 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
                    AND e.model = %(model)s AND e.grouping IS NOT NULL
                    AND (%(r)s::bigint IS NULL OR i.resident_id IS DISTINCT FROM %(r)s)
             )
-            SELECT d.id, d.text, m.cluster_id,
-                   ((-(d.embedding <#> %(qc)s)) - %(mqc)s)
-                   / sqrt(greatest(1 + 2 * (d.embedding <#> %(m)s) + %(mm)s, 1e-12))
-                   AS similarity
+            SELECT d.id, d.text, m.cluster_id, -(d.embedding <#> %(q)s) AS similarity
               FROM d LEFT JOIN cluster_members m ON m.idea_id = d.id
              ORDER BY similarity DESC, d.id LIMIT %(k)s
             """,
             {"p": process_id, "d": district, "model": model, "r": exclude_resident,
-             "qc": centred.astype(np.float32), "m": mean, "mqc": float(mean @ centred),
-             "mm": float(mean @ mean), "k": limit})
+             "q": query, "k": limit})
         return cur.fetchall()
 
 
@@ -308,7 +300,7 @@ def set_location(conn: psycopg.Connection, idea_id: int, latitude: float, longit
                  (latitude, longitude, idea_id))
 
 
-def detach_from_cluster(conn: psycopg.Connection, idea_id: int, mean: np.ndarray) -> int | None:
+def detach_from_cluster(conn: psycopg.Connection, idea_id: int) -> int | None:
     """Take an idea out of its cluster (withdrawn, edited, erased or flagged).
 
     The cluster's size drops by one and its centroid (a running mean of
@@ -316,10 +308,6 @@ def detach_from_cluster(conn: psycopg.Connection, idea_id: int, mean: np.ndarray
     c' = (n·c − v) / (n − 1); a cluster left empty loses its centroid, so no
     vector of an erased idea survives in it. Keywords are refreshed later
     (``updated_at`` moves).
-
-    Args:
-        mean: a centring vector (384,) float32 applied to the stored grouping
-            vector (zeros: grouping vectors are already centred).
 
     Returns:
         The cluster id it left, or None if it had none.
@@ -337,9 +325,9 @@ def detach_from_cluster(conn: psycopg.Connection, idea_id: int, mean: np.ndarray
     if size <= 1 or centroid is None or embedding is None:
         new_centroid = None if size <= 1 else centroid
     else:
-        v = as_array(embedding) - np.asarray(mean, dtype=np.float32)
-        v = v / max(float(np.linalg.norm(v)), 1e-12)
-        new_centroid = ((size * as_array(centroid) - v) / (size - 1)).astype(np.float32)
+        vector = as_array(embedding)   # a grouping vector: centred already, re-normalised
+        new_centroid = remove_from_centroid(as_array(centroid), size,
+                                            centre(vector, np.zeros_like(vector)))
     conn.execute(
         """UPDATE clusters SET size = greatest(size - 1, 0), centroid = %s,
                   medoid_idea_id = NULLIF(medoid_idea_id, %s),
@@ -358,31 +346,18 @@ class ProjectStatus:
     percent: int | None
 
 
-def _has_columns(conn: psycopg.Connection, table: str, columns: tuple[str, ...]) -> bool:
-    row = conn.execute(
-        """SELECT count(*) FROM information_schema.columns
-            WHERE table_schema = current_schema() AND table_name = %s AND column_name = ANY(%s)""",
-        (table, list(columns))).fetchone()
-    return bool(row) and int(row[0]) == len(columns)
-
-
 def project_statuses(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, ProjectStatus]:
     """The project each idea went into, directly or through its cluster, if any.
 
-    A hook over later stages' tables: ``projects`` (id, title, state),
-    ``project_ideas`` / ``project_clusters`` (issue 5) and, when present,
-    ``progress_reports`` (project_id, number, percent; issue 7). Until those
-    tables exist it returns {}. When an idea is in several projects, the one
-    furthest along wins (done > in progress > selected > ...).
+    Directly: ``project_ideas``; through its cluster: ``project_clusters``; the
+    percent is the project's latest progress report's (None before one). When
+    an idea is in several projects, the one furthest along wins (done > in
+    progress > selected > ...).
     """
-    if not idea_ids or not _has_columns(conn, "projects", ("id", "title", "state")) \
-            or not _has_columns(conn, "project_ideas", ("project_id", "idea_id")) \
-            or not _has_columns(conn, "project_clusters", ("project_id", "cluster_id")):
+    if not idea_ids:
         return {}
-    percent_sql = "NULL::int"
-    if _has_columns(conn, "progress_reports", ("project_id", "number", "percent")):
-        percent_sql = ("(SELECT r.percent::int FROM progress_reports r WHERE r.project_id = p.id "
-                       "ORDER BY r.number DESC LIMIT 1)")
+    percent_sql = ("(SELECT r.percent::int FROM progress_reports r WHERE r.project_id = p.id "
+                   "ORDER BY r.number DESC LIMIT 1)")
     rows = conn.execute(
         f"""SELECT DISTINCT ON (x.idea_id) x.idea_id, p.id, p.title, p.state, {percent_sql}
               FROM (SELECT pi.idea_id, pi.project_id FROM project_ideas pi

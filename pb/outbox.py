@@ -113,20 +113,9 @@ def convert_to_push(conn: psycopg.Connection, outbox_id: int, user_id: str) -> N
     )
 
 
-def due_ids(conn: psycopg.Connection, limit: int = 1000) -> list[int]:
-    """Rows ready to send now: pending past their back-off, or abandoned mid-send."""
-    rows = conn.execute(
-        """SELECT id FROM outbox
-            WHERE (state = 'pending' AND not_before <= now())
-               OR (state = 'sending' AND lease_until < now())
-            ORDER BY id LIMIT %s""",
-        (limit,),
-    ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
 def due(conn: psycopg.Connection, limit: int = 1000) -> list[tuple[int, int]]:
-    """Like :func:`due_ids`, with each row's ``attempts``: (id, attempts).
+    """Rows ready to send now (pending past their back-off, or abandoned mid-send),
+    each with its ``attempts``: (id, attempts).
 
     The sweeper names a retry's job after the attempt count, so a job left
     "started" in Redis by a worker killed mid-call does not block it.

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pb import audit, districts, outbox, review
+from pb import audit, cluster_edits, districts, outbox, review
 from pb.scope import Scope, ScopeError
 
 STATES = ("draft", "ready_for_vote", "selected", "not_selected", "in_progress", "done")
@@ -227,12 +227,12 @@ def _link(conn: psycopg.Connection, project_id: int, cluster_ids: list[int]) -> 
 
 
 def _lock_for_promotion(conn: psycopg.Connection, scope: Scope,
-                        cluster_versions: dict[int, int]) -> list[review.LockedCluster]:
+                        cluster_versions: dict[int, int]) -> list[cluster_edits.LockedCluster]:
     if not cluster_versions:
         raise ProjectError("no_clusters")
-    rows = review.lock_clusters(conn, scope, list(cluster_versions))
+    rows = cluster_edits.lock_clusters(conn, scope, list(cluster_versions))
     for cluster_id, version in cluster_versions.items():
-        review.check_version(rows[cluster_id], version)
+        cluster_edits.check_version(rows[cluster_id], version)
     if len({r.process_id for r in rows.values()}) > 1:
         raise ProjectError("different_process")
     if not any(r.size for r in rows.values()):
@@ -269,7 +269,7 @@ def promote(conn: psycopg.Connection, scope: Scope, cluster_versions: dict[int, 
     ids = sorted(cluster_versions)
     n_ideas = _link(conn, project_id, ids)
     conn.execute("UPDATE clusters SET locked = true WHERE id = ANY(%s)", (ids,))
-    review.touch(conn, scope, ids)
+    cluster_edits.touch(conn, scope, ids)
     audit.record(conn, scope, "project.create", "project", project_id, district=fields.district,
                  after={**values, "clusters": ids, "ideas": n_ideas, "state": "draft"})
     return project_id, review.Outcome(ids, {(r.process_id, r.district) for r in rows})
@@ -291,7 +291,7 @@ def add_clusters(conn: psycopg.Connection, scope: Scope, project_id: int, versio
     ids = sorted(cluster_versions)
     n_ideas = _link(conn, project_id, ids)
     conn.execute("UPDATE clusters SET locked = true WHERE id = ANY(%s)", (ids,))
-    review.touch(conn, scope, ids)
+    cluster_edits.touch(conn, scope, ids)
     conn.execute("UPDATE projects SET version = version + 1, updated_at = now() WHERE id = %s",
                  (project_id,))
     audit.record(conn, scope, "project.add_clusters", "project", project_id,

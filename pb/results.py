@@ -67,7 +67,7 @@ _COLUMNS = """round_id, rule, chosen, params, winners, votes, points, budget_use
               computed_at, published_at"""
 
 
-def tally_input(conn: psycopg.Connection, found: Round
+def tally_input(conn: psycopg.Connection, round_: Round
                 ) -> tuple[list[tuple[str, int]], list[list[str]] | list[dict[str, int]]]:
     """The round as :func:`pb.tally.tally` takes it, read from the database.
 
@@ -77,8 +77,8 @@ def tally_input(conn: psycopg.Connection, found: Round
         ballots (possible in pabulib files) are kept: they count in turnout
         and in MES's per-voter share.
     """
-    projects = [(p.code, p.cost_baht) for p in rounds.projects_of(conn, found.id)]
-    cumulative = found.ballot_type == "cumulative"
+    projects = [(p.code, p.cost_baht) for p in rounds.projects_of(conn, round_.id)]
+    cumulative = round_.ballot_type == "cumulative"
     with conn.cursor() as cur:
         cur.execute(
             """SELECT coalesce(array_agg(rp.code ORDER BY rp.position) FILTER (WHERE rp.id IS NOT NULL), '{}'),
@@ -86,7 +86,7 @@ def tally_input(conn: psycopg.Connection, found: Round
                  FROM ballots b
                  LEFT JOIN ballot_choices c ON c.ballot_id = b.id
                  LEFT JOIN round_projects rp ON rp.id = c.round_project_id
-                WHERE b.round_id = %s GROUP BY b.id""", (found.id,))
+                WHERE b.round_id = %s GROUP BY b.id""", (round_.id,))
         if cumulative:
             ballots: list = [dict(zip(codes, points)) for codes, points in cur]
         else:
@@ -116,29 +116,29 @@ def compute(conn: psycopg.Connection, round_id: int, *, scope: Scope | None = No
         RoundError("not_closed"): the round is a draft, open or published.
         ValueError: no such round.
     """
-    found = rounds.load(conn, round_id, lock="update")
-    if found is None:
+    round_ = rounds.load(conn, round_id, lock="update")
+    if round_ is None:
         raise ValueError(f"no voting round {round_id}")
-    if scope is not None and not scope.allows(found.district):
+    if scope is not None and not scope.allows(round_.district):
         raise ScopeError(f"no voting round {round_id} in scope")
-    if found.state not in ("closed", "tallied") or found.state not in states:
+    if round_.state not in ("closed", "tallied") or round_.state not in states:
         raise RoundError("not_closed")
-    projects, ballots = tally_input(conn, found)
+    projects, ballots = tally_input(conn, round_)
     counts = _counts_by_source(conn, round_id)
-    electorate = rounds.electorate(conn, found.district) if found.origin == "siang" else None
-    required = rounds.quorum_required(found, electorate)
-    ballot_type = found.ballot_type
+    electorate = rounds.electorate(conn, round_.district) if round_.origin == "siang" else None
+    required = rounds.quorum_required(round_, electorate)
+    ballot_type = round_.ballot_type
     out: dict[str, RoundResult] = {}
-    for rule in rules or (found.rule, found.other_rule()):
+    for rule in rules or (round_.rule, round_.other_rule()):
         started = time.perf_counter()
-        result = tally.tally(projects, found.budget_baht, ballots, rule, ballot_type=ballot_type,
-                             mes_voter_budget_increment=found.mes_increment if rule == "mes" else None)
-        params = {**result.parameters, "rule": rule, "budget": found.budget_baht,
-                  "currency": found.currency}
-        if found.max_picks is not None:
-            params["max_picks"] = found.max_picks
+        result = tally.tally(projects, round_.budget_baht, ballots, rule, ballot_type=ballot_type,
+                             mes_voter_budget_increment=round_.mes_increment if rule == "mes" else None)
+        params = {**result.parameters, "rule": rule, "budget": round_.budget_baht,
+                  "currency": round_.currency}
+        if round_.max_picks is not None:
+            params["max_picks"] = round_.max_picks
         row = RoundResult(
-            round_id=round_id, rule=rule, chosen=rule == found.rule, params=params,
+            round_id=round_id, rule=rule, chosen=rule == round_.rule, params=params,
             winners=list(result.selected), votes=dict(result.votes),
             points=dict(result.points) if result.points is not None else None,
             budget_used=result.budget_used, ballots=len(ballots), ballots_chat=counts["chat"],
@@ -149,10 +149,10 @@ def compute(conn: psycopg.Connection, round_id: int, *, scope: Scope | None = No
         out[rule] = row
     conn.execute("UPDATE voting_rounds SET state = 'tallied', version = version + 1, "
                  "updated_at = now() WHERE id = %s AND state = 'closed'", (round_id,))
-    if scope is not None and found.rule in out:
-        chosen = out[found.rule]
-        audit.record(conn, scope, "round.tally", "round", round_id, district=found.district,
-                     after={"rule": found.rule, "winners": chosen.winners,
+    if scope is not None and round_.rule in out:
+        chosen = out[round_.rule]
+        audit.record(conn, scope, "round.tally", "round", round_id, district=round_.district,
+                     after={"rule": round_.rule, "winners": chosen.winners,
                             "ballots": chosen.ballots, "quorum_met": chosen.quorum_met})
     return out
 
@@ -198,11 +198,11 @@ def publish(conn: psycopg.Connection, scope: Scope, round_id: int, version: int)
         RoundError("not_tallied" | "stale_results"): no current tally (ballots
             were added after it: tally again first); RoundConflict; ScopeError.
     """
-    found = rounds.lock_for_change(conn, scope, round_id, version)
-    if found.state != "tallied":
+    round_ = rounds.lock_for_change(conn, scope, round_id, version)
+    if round_.state != "tallied":
         raise RoundError("not_tallied")
     stored = of_round(conn, round_id)
-    chosen = stored.get(found.rule)
+    chosen = stored.get(round_.rule)
     if chosen is None:
         raise RoundError("not_tallied")
     if _counts_by_source(conn, round_id)["all"] != chosen.ballots:
@@ -226,16 +226,59 @@ def publish(conn: psycopg.Connection, scope: Scope, round_id: int, version: int)
                 audit.record(conn, scope, "project.transition", "project", rp.project_id,
                              district=row[0], before={"state": "ready_for_vote"},
                              after={"state": new_state, "round": round_id})
-    audit.record(conn, scope, "round.publish", "round", round_id, district=found.district,
+    audit.record(conn, scope, "round.publish", "round", round_id, district=round_.district,
                  before={"state": "tallied"},
-                 after={"state": "published", "rule": found.rule, "winners": chosen.winners,
+                 after={"state": "published", "rule": round_.rule, "winners": chosen.winners,
                         "quorum_met": chosen.quorum_met, **moved})
     return chosen
 
 
 def public(conn: psycopg.Connection, round_id: int) -> tuple[Round, dict[str, RoundResult]] | None:
     """A published Siang round and its results, for the public page; None otherwise."""
-    found = rounds.load(conn, round_id)
-    if found is None or found.state != "published" or found.origin != "siang":
+    round_ = rounds.load(conn, round_id)
+    if round_ is None or round_.state != "published" or round_.origin != "siang":
         return None
-    return found, of_round(conn, round_id)
+    return round_, of_round(conn, round_id)
+
+
+# --- published rounds on the public progress page ------------------------------------------
+
+@dataclass
+class RoundInfo:
+    """A published voting round whose winners the public progress page follows."""
+
+    id: int
+    title: str
+    district: str | None       # None: city-wide
+    winners: int               # winning Siang projects
+
+
+def published_rounds(conn: psycopg.Connection) -> list[RoundInfo]:
+    """Published rounds with their winners under the round's own rule, newest first."""
+    with conn.cursor(row_factory=class_row(RoundInfo)) as cur:
+        cur.execute(
+            """SELECT v.id, v.title, v.district,
+                      (SELECT count(*) FROM round_projects rp
+                        WHERE rp.round_id = v.id AND rp.project_id IS NOT NULL
+                          AND rp.code = ANY(rr.winners))::int AS winners
+                 FROM voting_rounds v
+                 JOIN round_results rr ON rr.round_id = v.id AND rr.chosen
+                WHERE v.state = 'published'
+                ORDER BY v.id DESC""")
+        return cur.fetchall()
+
+
+def round_info(conn: psycopg.Connection, round_id: int) -> RoundInfo | None:
+    """A published round as :func:`published_rounds` lists it, or None."""
+    return next((r for r in published_rounds(conn) if r.id == round_id), None)
+
+
+def round_winners(conn: psycopg.Connection, round_id: int) -> list[int]:
+    """Project ids a published round selected (its own rule's winners); [] otherwise."""
+    rows = conn.execute(
+        """SELECT rp.project_id FROM voting_rounds v
+             JOIN round_results rr ON rr.round_id = v.id AND rr.chosen
+             JOIN round_projects rp ON rp.round_id = v.id AND rp.code = ANY(rr.winners)
+            WHERE v.id = %s AND v.state = 'published' AND rp.project_id IS NOT NULL
+            ORDER BY array_position(rr.winners, rp.code)""", (round_id,)).fetchall()
+    return [int(r[0]) for r in rows]

@@ -13,6 +13,9 @@ Every action marks the clusters it touches as reviewed (``reviewed_at``)
 and ideas it places as ``assigned_by = 'staff'``; ``workers.clustering``
 keeps such clusters whole, so a recluster never undoes a staff decision.
 Each action writes one audit entry in the caller's transaction.
+
+This module holds the types and the reads; the actions on clusters are
+:mod:`pb.cluster_edits`, hiding, restoring and flagged ideas :mod:`pb.moderation`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pb import audit
 from pb.scope import Scope, ScopeError
 
 MAX_LABEL_CHARS = 200
@@ -120,13 +122,6 @@ class Outcome:
 # ---------------------------------------------------------------- reading
 
 
-def _supports_columns(conn: psycopg.Connection) -> set[str]:
-    """Columns of issue 4's ``supports`` table (empty if it does not exist yet)."""
-    return {r[0] for r in conn.execute(
-        """SELECT column_name FROM information_schema.columns
-            WHERE table_schema = current_schema() AND table_name = 'supports'""").fetchall()}
-
-
 _SELECT = """
     SELECT c.id, c.process_id, c.district, c.label, c.keywords, c.size, c.locked,
            c.review_version AS version, c.reviewed_at, rs.display_name AS reviewed_by_name,
@@ -152,23 +147,16 @@ def _with_figures(conn: psycopg.Connection, rows: list[ClusterRow]) -> list[Clus
              FROM cluster_members m JOIN ideas i ON i.id = m.idea_id
             WHERE m.cluster_id = ANY(%s) AND i.status = 'active'
             GROUP BY m.cluster_id""", (touched,)).fetchall()) if touched else {}
-    # Residents backing the cluster (issue 4's supports: of one of its ideas, or of
-    # the cluster itself); 0 until that table exists.
-    columns = _supports_columns(conn)
-    parts = []
-    if {"resident_id", "idea_id"} <= columns:
-        parts.append("""SELECT m.cluster_id, s.resident_id FROM supports s
-                          JOIN cluster_members m ON m.idea_id = s.idea_id
-                         WHERE m.cluster_id = ANY(%(ids)s)""")
-    if {"resident_id", "cluster_id"} <= columns:
-        parts.append("""SELECT s.cluster_id, s.resident_id FROM supports s
-                         WHERE s.cluster_id = ANY(%(ids)s)""")
-    supporters: dict[int, int] = {}
-    if parts:
-        supporters = dict(conn.execute(
-            f"""SELECT x.cluster_id, count(DISTINCT x.resident_id)
-                  FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.cluster_id""",
-            {"ids": ids}).fetchall())
+    # Residents backing the cluster: a support of one of its ideas, or of the cluster itself.
+    supporters: dict[int, int] = dict(conn.execute(
+        """SELECT x.cluster_id, count(DISTINCT x.resident_id)
+             FROM (SELECT m.cluster_id, s.resident_id FROM supports s
+                     JOIN cluster_members m ON m.idea_id = s.idea_id
+                    WHERE m.cluster_id = ANY(%(ids)s)
+                   UNION ALL
+                   SELECT s.cluster_id, s.resident_id FROM supports s
+                    WHERE s.cluster_id = ANY(%(ids)s)) x
+            GROUP BY x.cluster_id""", {"ids": ids}).fetchall())
     for row in rows:
         row.districts = districts.get(row.id) or [row.district]
         row.supporters = int(supporters.get(row.id, 0))
@@ -328,337 +316,3 @@ def district_counts(conn: psycopg.Connection, scope: Scope) -> list[tuple[str, i
              WHERE c.size > 0 AND {scope.where('c.district')}
              GROUP BY c.district ORDER BY sum(c.size) DESC""", scope.params()).fetchall()
     return [(d, int(n), int(s)) for d, n, s in rows]
-
-
-# ---------------------------------------------------------------- acting
-
-
-@dataclass
-class LockedCluster:
-    id: int
-    process_id: int
-    district: str
-    label: str | None
-    locked: bool
-    size: int
-    version: int
-    reviewed_at: dt.datetime | None
-    reviewed_by_name: str | None
-
-
-def lock_clusters(conn: psycopg.Connection, scope: Scope, ids: list[int]
-                  ) -> dict[int, LockedCluster]:
-    """Row-lock clusters (in id order, so two actions cannot deadlock) and check scope.
-
-    Raises:
-        ScopeError: one is missing or outside the scope.
-        ReadOnlyError: the scope cannot write.
-    """
-    conn.execute("SET LOCAL lock_timeout = '5s'")
-    with conn.cursor(row_factory=class_row(LockedCluster)) as cur:
-        cur.execute(
-            """SELECT c.id, c.process_id, c.district, c.label, c.locked, c.size,
-                      c.review_version AS version, c.reviewed_at,
-                      (SELECT s.display_name FROM staff s WHERE s.id = c.reviewed_by)
-                          AS reviewed_by_name
-                 FROM clusters c WHERE c.id = ANY(%s) ORDER BY c.id FOR UPDATE OF c""",
-            (sorted(set(ids)),))
-        rows = {r.id: r for r in cur.fetchall()}
-    for cluster_id in ids:
-        row = rows.get(cluster_id)
-        if row is None:
-            raise ScopeError(f"no cluster {cluster_id}")
-        scope.check(row.district, write=True)
-    return rows
-
-
-def check_version(row: LockedCluster, version: int) -> None:
-    if row.version != version:
-        raise VersionConflict(row.id, row.reviewed_by_name, row.reviewed_at)
-
-
-def touch(conn: psycopg.Connection, scope: Scope, ids: list[int]) -> None:
-    """Mark clusters reviewed, bump their version, recount active ideas, and mark their
-    keywords, medoid and centroid stale (the sweeper's refresh_keywords redoes them)."""
-    conn.execute(
-        """UPDATE clusters c
-              SET review_version = review_version + 1, reviewed_at = now(), reviewed_by = %s,
-                  updated_at = now(), size = active.n, last_idea_at = active.newest
-             FROM (SELECT x.id, count(i.id) AS n, max(i.created_at) AS newest
-                     FROM clusters x
-                     LEFT JOIN cluster_members m ON m.cluster_id = x.id
-                     LEFT JOIN ideas i ON i.id = m.idea_id AND i.status = 'active'
-                    WHERE x.id = ANY(%s) GROUP BY x.id) active
-            WHERE c.id = active.id""",
-        (scope.staff_id, ids))
-
-
-def members_of(conn: psycopg.Connection, cluster_id: int, idea_ids: list[int]) -> list[int]:
-    """The given ideas, checked to be members of the cluster.
-
-    Raises:
-        ReviewError: none given, or one is not in the cluster.
-    """
-    wanted = sorted(set(idea_ids))
-    if not wanted:
-        raise ReviewError("no_ideas")
-    found = [int(r[0]) for r in conn.execute(
-        "SELECT idea_id FROM cluster_members WHERE cluster_id = %s AND idea_id = ANY(%s) "
-        "ORDER BY idea_id", (cluster_id, wanted)).fetchall()]
-    if found != wanted:
-        raise ReviewError("not_members")
-    return wanted
-
-
-def _outcome(rows: list[LockedCluster], **kwargs) -> Outcome:
-    return Outcome([r.id for r in rows], {(r.process_id, r.district) for r in rows}, **kwargs)
-
-
-def rename(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
-           label: str) -> Outcome:
-    """Set the cluster's label (empty clears it back to keywords)."""
-    label = " ".join(label.split())
-    if len(label) > MAX_LABEL_CHARS:
-        raise ReviewError("label_too_long", limit=MAX_LABEL_CHARS)
-    row = lock_clusters(conn, scope, [cluster_id])[cluster_id]
-    check_version(row, version)
-    conn.execute("UPDATE clusters SET label = %s WHERE id = %s", (label or None, cluster_id))
-    touch(conn, scope, [cluster_id])
-    audit.record(conn, scope, "cluster.rename", "cluster", cluster_id, district=row.district,
-                 before={"label": row.label}, after={"label": label or None})
-    return _outcome([row])
-
-
-def set_locked(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
-               locked: bool) -> Outcome:
-    """Lock (the model never changes it) or unlock a cluster."""
-    row = lock_clusters(conn, scope, [cluster_id])[cluster_id]
-    check_version(row, version)
-    conn.execute("UPDATE clusters SET locked = %s WHERE id = %s", (locked, cluster_id))
-    touch(conn, scope, [cluster_id])
-    audit.record(conn, scope, "cluster.lock" if locked else "cluster.unlock", "cluster",
-                 cluster_id, district=row.district, before={"locked": row.locked},
-                 after={"locked": locked})
-    return _outcome([row])
-
-
-def merge(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
-          target_id: int) -> Outcome:
-    """Move every idea of ``source`` into ``target``; the source is left empty and
-    remembers where its ideas went (``merged_into_id``).
-
-    Raises:
-        ReviewError: same cluster, different processes, or a locked source.
-        ScopeError / ReadOnlyError / VersionConflict: see :func:`lock_clusters`.
-    """
-    if source_id == target_id:
-        raise ReviewError("self_merge")
-    rows = lock_clusters(conn, scope, [source_id, target_id])
-    source, target = rows[source_id], rows[target_id]
-    check_version(source, version)
-    if source.process_id != target.process_id:
-        raise ReviewError("different_process")
-    if source.locked:
-        raise ReviewError("locked")
-    moved = [int(r[0]) for r in conn.execute(
-        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
-            WHERE cluster_id = %s RETURNING idea_id""", (target_id, source_id)).fetchall()]
-    conn.execute("UPDATE clusters SET merged_into_id = %s WHERE id = %s", (target_id, source_id))
-    touch(conn, scope, [source_id, target_id])
-    audit.record(conn, scope, "cluster.merge", "cluster", source_id, district=source.district,
-                 before={"source": {"id": source_id, "size": source.size, "label": source.label},
-                         "target": {"id": target_id, "size": target.size}},
-                 after={"target": target_id, "ideas": sorted(moved)})
-    return _outcome([source, target], moved=len(moved))
-
-
-def move(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
-         idea_ids: list[int], target_id: int) -> Outcome:
-    """Move selected ideas from ``source`` to ``target`` (placed by staff).
-
-    Raises:
-        ReviewError: same cluster, different processes, or an idea not in the source.
-    """
-    if source_id == target_id:
-        raise ReviewError("same_cluster")
-    rows = lock_clusters(conn, scope, [source_id, target_id])
-    source, target = rows[source_id], rows[target_id]
-    check_version(source, version)
-    if source.process_id != target.process_id:
-        raise ReviewError("different_process")
-    ids = members_of(conn, source_id, idea_ids)
-    conn.execute(
-        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
-            WHERE cluster_id = %s AND idea_id = ANY(%s)""", (target_id, source_id, ids))
-    touch(conn, scope, [source_id, target_id])
-    audit.record(conn, scope, "cluster.move", "cluster", source_id, district=source.district,
-                 before={"cluster": source_id, "ideas": ids},
-                 after={"cluster": target_id, "ideas": ids})
-    return _outcome([source, target], moved=len(ids))
-
-
-def split(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
-          idea_ids: list[int], label: str = "") -> Outcome:
-    """Take selected ideas out of ``source`` into a new cluster (same district and
-    process), optionally labelled. Its centroid is filled in by the next keyword
-    refresh; until then new ideas do not join it.
-
-    Raises:
-        ReviewError: no ideas, all of them (that is a rename), or not members.
-    """
-    label = " ".join(label.split())
-    if len(label) > MAX_LABEL_CHARS:
-        raise ReviewError("label_too_long", limit=MAX_LABEL_CHARS)
-    source = lock_clusters(conn, scope, [source_id])[source_id]
-    check_version(source, version)
-    ids = members_of(conn, source_id, idea_ids)
-    total = conn.execute("SELECT count(*) FROM cluster_members WHERE cluster_id = %s",
-                         (source_id,)).fetchone()
-    if total and len(ids) >= int(total[0]):
-        raise ReviewError("all_ideas")
-    new_row = conn.execute(
-        """INSERT INTO clusters (process_id, district, label) VALUES (%s, %s, %s) RETURNING id""",
-        (source.process_id, source.district, label or None)).fetchone()
-    assert new_row is not None
-    new_id = int(new_row[0])
-    conn.execute(
-        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
-            WHERE cluster_id = %s AND idea_id = ANY(%s)""", (new_id, source_id, ids))
-    touch(conn, scope, [source_id, new_id])
-    audit.record(conn, scope, "cluster.split", "cluster", source_id, district=source.district,
-                 before={"cluster": source_id, "ideas": ids},
-                 after={"cluster": new_id, "label": label or None, "ideas": ids})
-    return _outcome([source], new_cluster_id=new_id, moved=len(ids))
-
-
-def moderate(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
-             idea_ids: list[int], status: str, reason: str) -> Outcome:
-    """Hide ideas or mark them spam, with a reason; they stay in the cluster (so staff
-    can restore them) but no longer count, show in keywords or join projects.
-
-    Raises:
-        ReviewError: unknown status, missing or long reason, ideas not members.
-    """
-    if status not in MODERATION:
-        raise ReviewError("bad_status")
-    reason = " ".join(reason.split())
-    if not reason:
-        raise ReviewError("reason_required")
-    if len(reason) > MAX_REASON_CHARS:
-        raise ReviewError("reason_too_long", limit=MAX_REASON_CHARS)
-    row = lock_clusters(conn, scope, [cluster_id])[cluster_id]
-    check_version(row, version)
-    ids = members_of(conn, cluster_id, idea_ids)
-    before = dict(conn.execute("SELECT id, status FROM ideas WHERE id = ANY(%s)",
-                               (ids,)).fetchall())
-    conn.execute(
-        """UPDATE ideas SET status = %s, moderation_reason = %s, moderated_by = %s,
-                            moderated_at = now() WHERE id = ANY(%s)""",
-        (status, reason, scope.staff_id, ids))
-    conn.execute("UPDATE cluster_members SET assigned_by = 'staff' WHERE idea_id = ANY(%s)",
-                 (ids,))
-    touch(conn, scope, [cluster_id])
-    audit.record(conn, scope, f"idea.{status}", "cluster", cluster_id, district=row.district,
-                 before={"status": {str(k): v for k, v in before.items()}},
-                 after={"status": status, "reason": reason, "ideas": ids})
-    return _outcome([row])
-
-
-def restore(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
-            idea_ids: list[int]) -> Outcome:
-    """Make hidden or spam ideas active again (they stay in this cluster)."""
-    row = lock_clusters(conn, scope, [cluster_id])[cluster_id]
-    check_version(row, version)
-    ids = members_of(conn, cluster_id, idea_ids)
-    before = dict(conn.execute(
-        "SELECT id, status FROM ideas WHERE id = ANY(%s) AND status IN ('hidden', 'spam')",
-        (ids,)).fetchall())
-    if not before:
-        raise ReviewError("nothing_to_restore")
-    conn.execute(
-        """UPDATE ideas SET status = 'active', moderation_reason = NULL, moderated_by = %s,
-                            moderated_at = now() WHERE id = ANY(%s)""",
-        (scope.staff_id, sorted(before)))
-    touch(conn, scope, [cluster_id])
-    audit.record(conn, scope, "idea.restore", "cluster", cluster_id, district=row.district,
-                 before={"status": {str(k): v for k, v in before.items()}},
-                 after={"status": "active", "ideas": sorted(before)})
-    return _outcome([row])
-
-
-# ---------------------------------------------------------------- flagged ideas
-
-
-@dataclass
-class FlaggedIdea:
-    """An idea held back by the abusive-word list (issue 4) until staff review it."""
-
-    id: int
-    text: str
-    district: str
-    created_at: dt.datetime
-    words: list[str]
-    reason: str
-    flagged_at: dt.datetime
-
-
-FLAG_DECISIONS = ("publish", "hidden", "spam")
-
-
-def flagged(conn: psycopg.Connection, scope: Scope, *, district: str | None = None,
-            limit: int = 200) -> list[FlaggedIdea]:
-    """Ideas waiting for staff review (status ``flagged``), oldest first, in scope."""
-    with conn.cursor(row_factory=class_row(FlaggedIdea)) as cur:
-        cur.execute(
-            f"""SELECT i.id, i.text, i.district, i.created_at, f.words, f.reason, f.flagged_at
-                  FROM ideas i JOIN idea_flags f ON f.idea_id = i.id
-                 WHERE i.status = 'flagged' AND {scope.where('i.district')}
-                   AND (%(district)s::text IS NULL OR i.district = %(district)s)
-                 ORDER BY f.flagged_at, i.id LIMIT %(limit)s""",
-            {**scope.params(), "district": district, "limit": limit})
-        return cur.fetchall()
-
-
-def review_flagged(conn: psycopg.Connection, scope: Scope, idea_ids: list[int], decision: str,
-                   reason: str = "") -> list[int]:
-    """Decide on flagged ideas: publish them (active; the caller then enqueues
-    ``workers.jobs.cluster_idea`` for each), or hide them / mark them spam with a reason.
-
-    Returns:
-        the ideas decided (all of them were flagged and in scope).
-
-    Raises:
-        ReviewError: unknown decision, no ideas, missing reason, or an idea that is
-            not flagged any more (another staff member decided first).
-        ScopeError / ReadOnlyError: an idea outside the scope, or a viewer.
-    """
-    if decision not in FLAG_DECISIONS:
-        raise ReviewError("bad_status")
-    wanted = sorted(set(idea_ids))
-    if not wanted:
-        raise ReviewError("no_ideas")
-    reason = " ".join(reason.split())
-    if decision != "publish" and not reason:
-        raise ReviewError("reason_required")
-    if len(reason) > MAX_REASON_CHARS:
-        raise ReviewError("reason_too_long", limit=MAX_REASON_CHARS)
-    rows = conn.execute(
-        "SELECT id, district, status FROM ideas WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-        (wanted,)).fetchall()
-    for _id, district, _status in rows:
-        scope.check(district, write=True)
-    if [r[0] for r in rows] != wanted or any(r[2] != "flagged" for r in rows):
-        raise ReviewError("not_flagged")
-    status = "active" if decision == "publish" else decision
-    conn.execute(
-        """UPDATE ideas SET status = %s, moderation_reason = %s, moderated_by = %s,
-                            moderated_at = now() WHERE id = ANY(%s)""",
-        (status, reason or None, scope.staff_id, wanted))
-    conn.execute("UPDATE idea_flags SET reviewed_at = now() WHERE idea_id = ANY(%s)", (wanted,))
-    for district in sorted({r[1] for r in rows}):
-        ids = [r[0] for r in rows if r[1] == district]
-        audit.record(conn, scope, f"idea.flag_{decision}", "idea", ids[0] if len(ids) == 1
-                     else None, district=district, before={"status": "flagged", "ideas": ids},
-                     after={"status": status, "reason": reason or None, "ideas": ids})
-    return wanted
-

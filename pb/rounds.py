@@ -23,6 +23,10 @@ Projects are frozen into ``round_projects`` (title, description, cost)
 when the round is saved, so a later edit of a project never changes a
 ballot residents already saw. Every staff change is audited and carries
 the round's ``version`` (optimistic concurrency, as for projects).
+
+This module holds the round types and reads, the lock for a change and the
+jobs' state steps (close, notice claims); staff changes are
+:mod:`pb.round_changes`, pabulib import and export :mod:`pb.round_io`.
 """
 
 from __future__ import annotations
@@ -36,10 +40,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 
-from pb import audit, districts
-from pb.pabulib import PbInstance, PbProject, PbVote
 from pb.scope import Scope, ScopeError
 
 STATES = ("draft", "open", "closed", "tallied", "published")
@@ -48,9 +49,6 @@ RULES = ("greedy", "mes")
 QUORUM_KINDS = ("ballots", "percent")
 MAX_BUDGET_BAHT = 1_000_000_000_000
 MAX_PROJECTS = 500
-# pabulib vote_type → the round's ballot type (pb.tally.FILE_VOTE_TYPES reads them the same way).
-PB_VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "cumulative": "cumulative",
-                 "scoring": "cumulative"}
 
 
 class RoundError(ValueError):
@@ -209,10 +207,10 @@ def get(conn: psycopg.Connection, scope: Scope, round_id: int) -> Round:
     Raises:
         ScopeError: missing, or its district (or city-wide) is outside the scope.
     """
-    found = load(conn, round_id)
-    if found is None or not scope.allows(found.district):
+    round_ = load(conn, round_id)
+    if round_ is None or not scope.allows(round_.district):
         raise ScopeError(f"no voting round {round_id} in scope")
-    return found
+    return round_
 
 
 def list_rounds(conn: psycopg.Connection, scope: Scope, *, limit: int = 200) -> list[Round]:
@@ -315,189 +313,17 @@ def electorate(conn: psycopg.Connection, district: str | None) -> int:
     return int(row[0]) if row else 0
 
 
-def quorum_required(found: Round, electorate_now: int | None) -> int:
+def quorum_required(round_: Round, electorate_now: int | None) -> int:
     """Ballots needed for the results to count.
 
     ``ballots`` quorum: that number. ``percent``: ceil(percent x electorate / 100),
     electorate = consenting residents in scope (:func:`electorate`).
     """
-    if found.quorum_kind == "ballots":
-        return int(found.quorum_ballots or 0)
-    share = decimal.Decimal(found.quorum_percent or 0) * decimal.Decimal(electorate_now or 0) / 100
+    if round_.quorum_kind == "ballots":
+        return int(round_.quorum_ballots or 0)
+    share = decimal.Decimal(round_.quorum_percent or 0) * decimal.Decimal(electorate_now or 0) / 100
     return int(math.ceil(share))
 
-
-# --- staff changes --------------------------------------------------------------
-
-
-def candidates(conn: psycopg.Connection, scope: Scope, district: str | None,
-               include: list[int] = ()) -> list[tuple[int, str, str, int]]:
-    """Projects staff may put on a round of ``district`` (None: city-wide): ready for
-    the vote, costed, in the scope; plus ``include`` (already on the round).
-
-    Returns:
-        (project id, title, district, estimated cost in baht), by district then id.
-    """
-    rows = conn.execute(
-        f"""SELECT id, title, district, estimated_cost_baht FROM projects
-             WHERE ((state = 'ready_for_vote' AND estimated_cost_baht IS NOT NULL)
-                    OR id = ANY(%(include)s))
-               AND (%(d)s::text IS NULL OR district = %(d)s) AND {scope.where('district')}
-             ORDER BY district, id""",
-        {**scope.params(), "d": district, "include": list(include)}).fetchall()
-    return [(int(i), t, d, int(c or 0)) for i, t, d, c in rows]
-
-
-def validate(fields: RoundFields, scope: Scope, *, now: dt.datetime | None = None) -> RoundFields:
-    """Clean and check what staff typed.
-
-    Raises:
-        RoundError: title, district, budget, ballot type, k, quorum, window or
-            rule out of range (codes in ``admin.rounds.ERRORS``).
-        ScopeError / ReadOnlyError: the district (or city-wide) is outside the scope.
-    """
-    title = " ".join(fields.title.split())
-    if not title:
-        raise RoundError("title_required")
-    if len(title) > 200:
-        raise RoundError("title_too_long", limit=200)
-    if fields.district is not None and not districts.is_district(fields.district):
-        raise RoundError("bad_district")
-    scope.check(fields.district, write=True)
-    if not isinstance(fields.budget_baht, int) or not 1 <= fields.budget_baht <= MAX_BUDGET_BAHT:
-        raise RoundError("bad_budget")
-    if fields.ballot_type not in BALLOT_TYPES:
-        raise RoundError("bad_ballot_type")
-    max_picks = fields.max_picks
-    if fields.ballot_type == "approval":
-        if max_picks is None or not 1 <= max_picks <= MAX_PROJECTS:
-            raise RoundError("bad_max_picks")
-    else:
-        max_picks = None
-    if fields.quorum_kind not in QUORUM_KINDS:
-        raise RoundError("bad_quorum")
-    try:
-        quorum = decimal.Decimal(str(fields.quorum_value))
-    except decimal.InvalidOperation:
-        raise RoundError("bad_quorum") from None
-    if fields.quorum_kind == "ballots":
-        if quorum != quorum.to_integral_value() or not 0 <= quorum <= 100_000_000:
-            raise RoundError("bad_quorum")
-        quorum_value: decimal.Decimal | int = int(quorum)
-    else:
-        if not 0 <= quorum <= 100 or quorum != quorum.quantize(decimal.Decimal("0.01")):
-            raise RoundError("bad_quorum_percent")
-        quorum_value = quorum
-    for moment in (fields.opens_at, fields.closes_at):
-        if moment.tzinfo is None:
-            raise ValueError("opening and closing times must be timezone-aware")
-    if fields.closes_at <= fields.opens_at:
-        raise RoundError("closes_before_opens")
-    if fields.closes_at <= (now or dt.datetime.now(dt.timezone.utc)):
-        raise RoundError("closes_in_past")
-    if fields.rule not in RULES:
-        raise RoundError("bad_rule")
-    if fields.mes_increment is not None and not 1 <= fields.mes_increment <= 1_000_000:
-        raise RoundError("bad_mes_increment")
-    ids = list(dict.fromkeys(fields.project_ids))
-    if not ids:
-        raise RoundError("no_projects")
-    if len(ids) > MAX_PROJECTS:
-        raise RoundError("too_many_projects", limit=MAX_PROJECTS)
-    return dataclasses.replace(fields, title=title, max_picks=max_picks,
-                               quorum_value=quorum_value, project_ids=ids)
-
-
-def _check_projects(conn: psycopg.Connection, scope: Scope, fields: RoundFields,
-                    round_id: int | None) -> list[tuple[int, str, str, int, int]]:
-    """Lock and check the chosen projects; (id, title, description, cost, process) each.
-
-    Raises:
-        RoundError: a project missing, out of scope or district, not ready for
-            the vote, without a cost, from another process, or on another
-            active round; the envelope smaller than every project; k larger
-            than the number of projects.
-    """
-    rows = conn.execute(
-        """SELECT id, title, description, estimated_cost_baht, process_id, district, state
-             FROM projects WHERE id = ANY(%s) ORDER BY id FOR SHARE""",
-        (fields.project_ids,)).fetchall()
-    found = {int(r[0]): r for r in rows}
-    on_round = set()
-    if round_id is not None:
-        on_round = {int(r[0]) for r in conn.execute(
-            "SELECT project_id FROM round_projects WHERE round_id = %s AND project_id IS NOT NULL",
-            (round_id,)).fetchall()}
-    out = []
-    for project_id in fields.project_ids:
-        row = found.get(project_id)
-        if row is None or not scope.allows(row[5]):
-            raise RoundError("unknown_project", project=project_id)
-        _id, title, description, cost, process_id, district, state = row
-        if fields.district is not None and district != fields.district:
-            raise RoundError("project_other_district", project=project_id, district=district)
-        if state != "ready_for_vote" and project_id not in on_round:
-            raise RoundError("project_not_ready", project=project_id)
-        if cost is None:
-            raise RoundError("project_without_cost", project=project_id)
-        out.append((project_id, title, description, int(cost), int(process_id)))
-    busy = conn.execute(
-        """SELECT rp.project_id, r.id FROM round_projects rp JOIN voting_rounds r ON r.id = rp.round_id
-            WHERE rp.project_id = ANY(%s) AND r.state IN ('open', 'closed', 'tallied')
-              AND r.id IS DISTINCT FROM %s LIMIT 1""", (fields.project_ids, round_id)).fetchone()
-    if busy:
-        raise RoundError("project_in_other_round", project=int(busy[0]), round=int(busy[1]))
-    if len({r[4] for r in out}) > 1:
-        raise RoundError("different_process")
-    cheapest = min(r[3] for r in out)
-    if fields.budget_baht < cheapest:
-        raise RoundError("envelope_too_small", cheapest=cheapest)
-    if fields.max_picks is not None and fields.max_picks > len(out):
-        raise RoundError("max_picks_over_projects", n=len(out))
-    return out
-
-
-def _store_projects(conn: psycopg.Connection, round_id: int,
-                    chosen: list[tuple[int, str, str, int, int]]) -> None:
-    conn.execute("DELETE FROM round_projects WHERE round_id = %s", (round_id,))
-    with conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO round_projects (round_id, project_id, code, title, description,
-                                           cost_baht, position)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-            [(round_id, pid, str(pid), title, description, cost, n)
-             for n, (pid, title, description, cost, _process) in enumerate(chosen)])
-
-
-def _quorum_columns(fields: RoundFields) -> tuple[int | None, decimal.Decimal | None]:
-    if fields.quorum_kind == "ballots":
-        return int(fields.quorum_value), None
-    return None, decimal.Decimal(str(fields.quorum_value))
-
-
-def create(conn: psycopg.Connection, scope: Scope, fields: RoundFields) -> int:
-    """Save a draft round with its projects (frozen: title, description, cost); audited.
-
-    Raises:
-        RoundError, ScopeError, ReadOnlyError (see :func:`validate`, :func:`_check_projects`).
-    """
-    fields = validate(fields, scope)
-    chosen = _check_projects(conn, scope, fields, None)
-    quorum_ballots, quorum_percent = _quorum_columns(fields)
-    row = conn.execute(
-        """INSERT INTO voting_rounds (process_id, title, district, budget_baht, ballot_type,
-                                      max_picks, quorum_kind, quorum_ballots, quorum_percent,
-                                      opens_at, closes_at, rule, mes_increment, created_by)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (chosen[0][4], fields.title, fields.district, fields.budget_baht, fields.ballot_type,
-         fields.max_picks, fields.quorum_kind, quorum_ballots, quorum_percent, fields.opens_at,
-         fields.closes_at, fields.rule, fields.mes_increment, scope.staff_id)).fetchone()
-    assert row is not None
-    round_id = int(row[0])
-    _store_projects(conn, round_id, chosen)
-    audit.record(conn, scope, "round.create", "round", round_id, district=fields.district,
-                 after={**fields.as_json(), "state": "draft"})
-    return round_id
 
 
 def lock_for_change(conn: psycopg.Connection, scope: Scope, round_id: int, version: int | None
@@ -508,97 +334,13 @@ def lock_for_change(conn: psycopg.Connection, scope: Scope, round_id: int, versi
         ScopeError, ReadOnlyError, RoundConflict (``version`` given and different).
     """
     conn.execute("SET LOCAL lock_timeout = '10s'")
-    found = load(conn, round_id, lock="update")
-    if found is None or not scope.allows(found.district):
+    round_ = load(conn, round_id, lock="update")
+    if round_ is None or not scope.allows(round_.district):
         raise ScopeError(f"no voting round {round_id} in scope")
-    scope.check(found.district, write=True)
-    if version is not None and found.version != version:
+    scope.check(round_.district, write=True)
+    if version is not None and round_.version != version:
         raise RoundConflict(round_id)
-    return found
-
-
-def update(conn: psycopg.Connection, scope: Scope, round_id: int, version: int,
-           fields: RoundFields) -> None:
-    """Edit a draft round (fields and projects); audited with before and after.
-
-    Raises:
-        RoundError("not_draft") or a validation error, RoundConflict, ScopeError.
-    """
-    found = lock_for_change(conn, scope, round_id, version)
-    if found.state != "draft" or found.origin != "siang":
-        raise RoundError("not_draft")
-    fields = validate(fields, scope)
-    if fields.district != found.district:
-        scope.check(found.district, write=True)
-    chosen = _check_projects(conn, scope, fields, round_id)
-    before = found.fields([r.project_id for r in projects_of(conn, round_id)
-                           if r.project_id is not None]).as_json()
-    after = fields.as_json()
-    quorum_ballots, quorum_percent = _quorum_columns(fields)
-    conn.execute(
-        """UPDATE voting_rounds SET title = %s, district = %s, budget_baht = %s, ballot_type = %s,
-                  max_picks = %s, quorum_kind = %s, quorum_ballots = %s, quorum_percent = %s,
-                  opens_at = %s, closes_at = %s, rule = %s, mes_increment = %s,
-                  process_id = %s, version = version + 1, updated_at = now()
-            WHERE id = %s""",
-        (fields.title, fields.district, fields.budget_baht, fields.ballot_type, fields.max_picks,
-         fields.quorum_kind, quorum_ballots, quorum_percent, fields.opens_at, fields.closes_at,
-         fields.rule, fields.mes_increment, chosen[0][4], round_id))
-    _store_projects(conn, round_id, chosen)
-    changed = sorted(k for k in after if after[k] != before.get(k))
-    audit.record(conn, scope, "round.update", "round", round_id, district=fields.district,
-                 before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})
-
-
-def open_round(conn: psycopg.Connection, scope: Scope, round_id: int, version: int) -> Round:
-    """Draft → open: ballots are taken from ``opens_at`` to ``closes_at``; audited.
-
-    Checks again what could have changed since the draft was saved: at least one
-    project, an envelope that fits the cheapest project, a closing time ahead.
-
-    Raises:
-        RoundError("not_draft" | "no_projects" | "envelope_too_small" | "closes_in_past"),
-        RoundConflict, ScopeError, ReadOnlyError.
-    """
-    found = lock_for_change(conn, scope, round_id, version)
-    if found.state != "draft" or found.origin != "siang":
-        raise RoundError("not_draft")
-    on_ballot = projects_of(conn, round_id)
-    if not on_ballot:
-        raise RoundError("no_projects")
-    cheapest = min(p.cost_baht for p in on_ballot)
-    if found.budget_baht < cheapest:
-        raise RoundError("envelope_too_small", cheapest=cheapest)
-    if found.closes_at <= dt.datetime.now(dt.timezone.utc):
-        raise RoundError("closes_in_past")
-    busy = conn.execute(
-        """SELECT rp.project_id, r.id FROM round_projects rp
-             JOIN round_projects mine ON mine.project_id = rp.project_id AND mine.round_id = %s
-             JOIN voting_rounds r ON r.id = rp.round_id
-            WHERE r.id <> %s AND r.state IN ('open', 'closed', 'tallied') LIMIT 1""",
-        (round_id, round_id)).fetchone()
-    if busy:
-        raise RoundError("project_in_other_round", project=int(busy[0]), round=int(busy[1]))
-    conn.execute("UPDATE voting_rounds SET state = 'open', version = version + 1, "
-                 "updated_at = now() WHERE id = %s", (round_id,))
-    audit.record(conn, scope, "round.open", "round", round_id, district=found.district,
-                 before={"state": "draft"}, after={"state": "open",
-                                                   "opens_at": found.opens_at.isoformat(),
-                                                   "closes_at": found.closes_at.isoformat()})
-    return found
-
-
-def close_now(conn: psycopg.Connection, scope: Scope, round_id: int, version: int) -> None:
-    """Staff end an open round early: ``closes_at`` becomes now, and it is closed."""
-    found = lock_for_change(conn, scope, round_id, version)
-    if found.state != "open":
-        raise RoundError("not_open")
-    conn.execute("UPDATE voting_rounds SET closes_at = greatest(now(), opens_at + interval '1 second'), "
-                 "version = version + 1, updated_at = now() WHERE id = %s", (round_id,))
-    close_due(conn, round_id)
-    audit.record(conn, scope, "round.close", "round", round_id, district=found.district,
-                 before={"state": "open", "closes_at": found.closes_at.isoformat()},
-                 after={"state": "closed"})
+    return round_
 
 
 def close_due(conn: psycopg.Connection, round_id: int) -> bool:
@@ -610,10 +352,10 @@ def close_due(conn: psycopg.Connection, round_id: int) -> bool:
     Returns:
         True if the round was closed now, False if it was not due or not open.
     """
-    found = load(conn, round_id, lock="update")
-    if found is None or found.state != "open":
+    round_ = load(conn, round_id, lock="update")
+    if round_ is None or round_.state != "open":
         return False
-    row = conn.execute("SELECT now() >= %s", (found.closes_at,)).fetchone()
+    row = conn.execute("SELECT now() >= %s", (round_.closes_at,)).fetchone()
     if not row or not row[0]:
         return False
     conn.execute("UPDATE voting_rounds SET state = 'closed', closed_at = now(), "
@@ -650,148 +392,3 @@ def residents_in_scope(conn: psycopg.Connection, district: str | None) -> list[t
               AND district IS NOT NULL AND (%(d)s::text IS NULL OR district = %(d)s)
             ORDER BY id""", {"d": district}).fetchall()
     return [(r[0], r[1]) for r in rows]
-
-
-# --- pabulib ----------------------------------------------------------------------
-
-
-def import_pb(conn: psycopg.Connection, scope: Scope, instance: PbInstance, *,
-              title: str | None = None, rule: str = "greedy", with_ballots: bool = True,
-              state: str = "closed") -> int:
-    """Create a round from a pabulib instance (origin ``pabulib``, no process, never
-    shown to residents), with its ballots unless ``with_ballots`` is False.
-
-    The META, project columns and voter ids are kept so :func:`export_pb` writes
-    the instance back. ``vote_type`` ``approval`` and ``choose-1`` become approval
-    ballots (k = ``max_length``, 1 for choose-1, none if absent), ``cumulative`` and
-    ``scoring`` cumulative ballots; ``max_sum_cost`` equal to the budget makes an
-    approval file a knapsack round. Ballots are written as ``source='pabulib'``
-    with the file's ``voter_id`` as their reference.
-
-    Args:
-        state: ``closed`` (ready to tally) or ``open`` (a benchmark casts ballots).
-
-    Raises:
-        RoundError("unsupported_vote_type" | "no_projects" | "bad_budget" |
-            "envelope_too_small" | "bad_project_code"), ReadOnlyError.
-    """
-    scope.check(None, write=True)     # imported rounds are city-wide: admins only
-    vote_type = instance.vote_type
-    if vote_type not in PB_VOTE_TYPES:
-        raise RoundError("unsupported_vote_type", vote_type=vote_type)
-    if not instance.projects:
-        raise RoundError("no_projects")
-    budget = instance.budget
-    if not 1 <= budget <= MAX_BUDGET_BAHT:
-        raise RoundError("bad_budget")
-    if budget < min(p.cost for p in instance.projects):
-        raise RoundError("envelope_too_small", cheapest=min(p.cost for p in instance.projects))
-    if any(len(p.project_id) > 100 or "," in p.project_id for p in instance.projects):
-        raise RoundError("bad_project_code")
-    ballot_type = PB_VOTE_TYPES[vote_type]
-    max_picks = None
-    if vote_type == "choose-1":
-        max_picks = 1
-    elif ballot_type == "approval" and instance.meta.get("max_length", "").strip().isdigit():
-        max_picks = max(1, int(instance.meta["max_length"]))
-    if ballot_type == "approval" and instance.meta.get("max_sum_cost", "").strip() == str(budget):
-        ballot_type, max_picks = "knapsack", None
-    name = title or " ".join(instance.meta.get(k, "") for k in ("country", "unit", "instance",
-                                                                 "subunit")).strip()
-    name = (name or "pabulib instance")[:200]
-    now = dt.datetime.now(dt.timezone.utc)
-    opens_at = now - dt.timedelta(days=1)
-    closes_at = now - dt.timedelta(seconds=1) if state == "closed" else now + dt.timedelta(days=30)
-    row = conn.execute(
-        """INSERT INTO voting_rounds (origin, title, district, budget_baht, currency, ballot_type,
-                                      max_picks, quorum_kind, quorum_ballots, opens_at,
-                                      closes_at, rule, state, meta, created_by, closed_at)
-           VALUES ('pabulib', %s, NULL, %s, %s, %s, %s, 'ballots', 0, %s, %s, %s, %s, %s, %s,
-                   CASE WHEN %s = 'closed' THEN now() END)
-           RETURNING id""",
-        (name, budget, (instance.meta.get("currency") or "THB")[:10], ballot_type, max_picks,
-         opens_at, closes_at, rule, state, Jsonb(instance.meta), scope.staff_id, state)).fetchone()
-    assert row is not None
-    round_id = int(row[0])
-    with conn.cursor() as cur:
-        with cur.copy("COPY round_projects (round_id, code, title, cost_baht, position, extra) "
-                      "FROM STDIN") as copy:
-            for n, project in enumerate(instance.projects):
-                copy.write_row((round_id, project.project_id, project.name[:500], project.cost,
-                                n, Jsonb(project.extra)))
-    n_ballots = 0
-    if with_ballots:
-        from pb import ballots
-
-        n_ballots = ballots.insert_pabulib(conn, round_id, instance.votes,
-                                           cumulative=ballot_type == "cumulative")
-    audit.record(conn, scope, "round.import_pb", "round", round_id,
-                 after={"title": name, "vote_type": vote_type, "projects": len(instance.projects),
-                        "ballots": n_ballots, "budget": budget})
-    return round_id
-
-
-def export_pb(conn: psycopg.Connection, round_id: int) -> PbInstance:
-    """A round and its ballots as a pabulib instance (``pb.pabulib.write_pb`` writes it).
-
-    Siang rounds are written with ``vote_type`` ``approval`` (``max_length`` = k;
-    knapsack: ``max_sum_cost`` = the envelope), currency THB, each ballot's
-    ``voter_id`` an opaque number (never a resident or LINE id) and a
-    ``voting_method`` column (internet for LINE, paper). An imported round is
-    written back with its own META, columns and voter ids.
-
-    Raises:
-        ValueError: no such round.
-    """
-    found = load(conn, round_id)
-    if found is None:
-        raise ValueError(f"no voting round {round_id}")
-    on_ballot = projects_of(conn, round_id)
-    rows = conn.execute(
-        """SELECT b.id, b.source, b.voter_ref,
-                  coalesce(array_agg(rp.code ORDER BY rp.position) FILTER (WHERE rp.id IS NOT NULL), '{}'),
-                  coalesce(array_agg(c.points ORDER BY rp.position) FILTER (WHERE rp.id IS NOT NULL), '{}')
-             FROM ballots b
-             LEFT JOIN ballot_choices c ON c.ballot_id = b.id
-             LEFT JOIN round_projects rp ON rp.id = c.round_project_id
-            WHERE b.round_id = %s GROUP BY b.id ORDER BY b.id""", (round_id,)).fetchall()
-    totals = dict.fromkeys((p.code for p in on_ballot), 0)
-    for r in rows:
-        for code in r[3]:
-            totals[code] += 1
-    cumulative = found.ballot_type == "cumulative"
-    if found.origin == "pabulib":
-        meta = dict(found.meta)
-        meta["num_votes"] = str(len(rows))
-        projects = [PbProject(p.code, p.cost_baht, p.title, dict(p.extra)) for p in on_ballot]
-        out_votes = []
-        for r in rows:
-            extra = {"points": ",".join(str(x) for x in r[4])} if cumulative else {}
-            out_votes.append(PbVote(r[2] or f"b{r[0]}", tuple(r[3]), extra))
-        return PbInstance(meta=meta, projects=projects, votes=out_votes)
-    meta = {
-        "description": found.title,
-        "country": "Thailand",
-        "unit": "Bangkok",
-        "subunit": found.district or "",
-        "instance": str(found.id),
-        "num_projects": str(len(on_ballot)),
-        "num_votes": str(len(rows)),
-        "budget": str(found.budget_baht),
-        "vote_type": "approval",
-        "rule": "greedy" if found.rule == "greedy" else "equalshares",
-        "date_begin": found.opens_at.strftime("%d.%m.%Y"),
-        "date_end": found.closes_at.strftime("%d.%m.%Y"),
-        "currency": "THB",
-        "language": "th",
-    }
-    if found.ballot_type == "approval" and found.max_picks:
-        meta["max_length"] = str(found.max_picks)
-    if found.ballot_type == "knapsack":
-        meta["max_sum_cost"] = str(found.budget_baht)
-    projects = [PbProject(p.code, p.cost_baht, " ".join(p.title.split()),
-                          {"votes": str(totals[p.code])}) for p in on_ballot]
-    out_votes = [PbVote(str(n), tuple(r[3]),
-                        {"voting_method": "internet" if r[1] == "chat" else "paper"})
-                 for n, r in enumerate(rows, start=1)]
-    return PbInstance(meta=meta, projects=projects, votes=out_votes)

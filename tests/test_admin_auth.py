@@ -116,7 +116,7 @@ def test_session_cookie_is_httponly_and_samesite(stack, accounts):
 
 
 def test_cookies_are_secure_when_served_over_https(services):
-    from bot.app import create_app
+    from siang.app import create_app
 
     app = create_app(services.replace(public_base_url="https://siang.example.go.th",
                                       secret_key="k"))

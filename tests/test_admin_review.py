@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pb import audit, review
+from pb import audit, cluster_edits, moderation, review
 from pb.scope import ReadOnlyError, Scope, ScopeError
 from tests.admin_support import (HOME, OTHER, accounts, cluster_of, resident,  # noqa: F401
                                  seed_ideas, signed_in, version_of)
@@ -25,8 +25,8 @@ FLOOD = ["น้ำท่วมขังหน้าตลาดทุกคร�
 def seeded(db, clean):
     items = [(HOME, t) for t in ROADS + LIGHTS + FLOOD] + [(OTHER, "ขยะล้นถังริมคลองทุกวัน")]
     seeded = seed_ideas(db, clean, items)
-    refresh_keywords(db, clean.mean, seeded.process_id, HOME)
-    refresh_keywords(db, clean.mean, seeded.process_id, OTHER)
+    refresh_keywords(db, seeded.process_id, HOME)
+    refresh_keywords(db, seeded.process_id, OTHER)
     return seeded
 
 
@@ -57,7 +57,7 @@ def test_list_filters_and_sorts(db, seeded, accounts):
     assert newest[0].newest_at >= newest[-1].newest_at
     assert review.list_clusters(db, scope, q="100%_\\")[1] == 0     # LIKE characters are literal
     road = cluster_of(db, seeded.ideas[0])
-    review.rename(db, scope, road, version_of(db, road), "ถนนพัง")
+    cluster_edits.rename(db, scope, road, version_of(db, road), "ถนนพัง")
     db.commit()
     assert [r.id for r in review.list_clusters(db, scope, status="reviewed")[0]] == [road]
     assert road not in [r.id for r in review.list_clusters(db, scope, status="new")[0]]
@@ -73,19 +73,19 @@ def test_officer_sees_only_their_districts(db, seeded, accounts):
     with pytest.raises(ScopeError):
         review.get_cluster(db, officer, other)
     with pytest.raises(ScopeError):
-        review.rename(db, officer, other, 1, "x")
+        cluster_edits.rename(db, officer, other, 1, "x")
     db.rollback()
     viewer = Scope.for_staff(accounts["viewer"], "ผู้ดู", "viewer", [])
     assert review.get_cluster(db, viewer, other).district == OTHER
     with pytest.raises(ReadOnlyError):
-        review.rename(db, viewer, other, 1, "x")
+        cluster_edits.rename(db, viewer, other, 1, "x")
 
 
 def test_rename_and_lock_are_audited_with_before_and_after(db, seeded, accounts):
     scope = admin_scope(accounts)
     road = cluster_of(db, seeded.ideas[0])
-    review.rename(db, scope, road, 1, "  ถนนประชาอุทิศ   45 ชำรุด ")
-    review.set_locked(db, scope, road, 2, True)
+    cluster_edits.rename(db, scope, road, 1, "  ถนนประชาอุทิศ   45 ชำรุด ")
+    cluster_edits.set_locked(db, scope, road, 2, True)
     db.commit()
     cluster = review.get_cluster(db, scope, road)
     assert (cluster.label, cluster.locked, cluster.version) == ("ถนนประชาอุทิศ 45 ชำรุด", True, 3)
@@ -99,10 +99,10 @@ def test_second_staff_member_gets_a_version_conflict(db, seeded, accounts):
     scope = admin_scope(accounts)
     road = cluster_of(db, seeded.ideas[0])
     seen = version_of(db, road)
-    review.rename(db, scope, road, seen, "ชื่อของคนแรก")
+    cluster_edits.rename(db, scope, road, seen, "ชื่อของคนแรก")
     db.commit()
     with pytest.raises(review.VersionConflict) as conflict:
-        review.rename(db, scope, road, seen, "ชื่อของคนที่สอง")
+        cluster_edits.rename(db, scope, road, seen, "ชื่อของคนที่สอง")
     db.rollback()
     assert conflict.value.changed_by == "แอดมิน"
     assert review.get_cluster(db, scope, road).label == "ชื่อของคนแรก"
@@ -113,7 +113,7 @@ def test_a_new_idea_from_line_does_not_cause_a_conflict(db, seeded, accounts, cl
     road = cluster_of(db, seeded.ideas[0])
     seen = version_of(db, road)
     seed_ideas(db, clean, [(HOME, "ถนนซอยประชาอุทิศ 45 เป็นหลุมเป็นบ่ออีกแล้ว")])
-    review.rename(db, scope, road, seen, "ถนน")      # no VersionConflict
+    cluster_edits.rename(db, scope, road, seen, "ถนน")      # no VersionConflict
     db.commit()
 
 
@@ -135,28 +135,28 @@ def test_merge_move_split_and_moderate(db, seeded, accounts):
     scope = admin_scope(accounts)
     road, light = cluster_of(db, seeded.ideas[0]), cluster_of(db, seeded.ideas[3])
     flood = cluster_of(db, seeded.ideas[6])
-    outcome = review.merge(db, scope, flood, version_of(db, flood), road)
+    outcome = cluster_edits.merge(db, scope, flood, version_of(db, flood), road)
     db.commit()
     assert outcome.moved == 2 and cluster_of(db, seeded.ideas[6]) == road
     gone = review.get_cluster(db, scope, flood)
     assert (gone.size, gone.merged_into_id) == (0, road)
     assert review.get_cluster(db, scope, road).size == 5
-    review.move(db, scope, road, version_of(db, road), [seeded.ideas[7]], light)
+    cluster_edits.move(db, scope, road, version_of(db, road), [seeded.ideas[7]], light)
     db.commit()
     assert cluster_of(db, seeded.ideas[7]) == light
-    outcome = review.split(db, scope, road, version_of(db, road), [seeded.ideas[6]], "น้ำท่วม")
+    outcome = cluster_edits.split(db, scope, road, version_of(db, road), [seeded.ideas[6]], "น้ำท่วม")
     db.commit()
     new = outcome.new_cluster_id
     assert cluster_of(db, seeded.ideas[6]) == new
     assert review.get_cluster(db, scope, new).label == "น้ำท่วม"
-    review.moderate(db, scope, light, version_of(db, light), [seeded.ideas[7]], "spam",
+    moderation.moderate(db, scope, light, version_of(db, light), [seeded.ideas[7]], "spam",
                     "โฆษณาขายของ")
     db.commit()
     members, _n = review.members(db, scope, light)
     spam = next(m for m in members if m.id == seeded.ideas[7])
     assert (spam.status, spam.moderation_reason) == ("spam", "โฆษณาขายของ")
     assert review.get_cluster(db, scope, light).size == 3
-    review.restore(db, scope, light, version_of(db, light), [seeded.ideas[7]])
+    moderation.restore(db, scope, light, version_of(db, light), [seeded.ideas[7]])
     db.commit()
     assert review.get_cluster(db, scope, light).size == 4
     actions = [e.action for e in audit.entries(db, action="cluster.")] + \
@@ -169,14 +169,14 @@ def test_actions_refuse_nonsense_and_change_nothing(db, seeded, accounts):
     scope = admin_scope(accounts)
     road, light = cluster_of(db, seeded.ideas[0]), cluster_of(db, seeded.ideas[3])
     cases = [
-        (lambda v: review.merge(db, scope, road, v, road), "self_merge"),
-        (lambda v: review.move(db, scope, road, v, [seeded.ideas[3]], light), "not_members"),
-        (lambda v: review.move(db, scope, road, v, [], light), "no_ideas"),
-        (lambda v: review.split(db, scope, road, v, seeded.ideas[:3]), "all_ideas"),
-        (lambda v: review.moderate(db, scope, road, v, seeded.ideas[:1], "spam", "  "),
+        (lambda v: cluster_edits.merge(db, scope, road, v, road), "self_merge"),
+        (lambda v: cluster_edits.move(db, scope, road, v, [seeded.ideas[3]], light), "not_members"),
+        (lambda v: cluster_edits.move(db, scope, road, v, [], light), "no_ideas"),
+        (lambda v: cluster_edits.split(db, scope, road, v, seeded.ideas[:3]), "all_ideas"),
+        (lambda v: moderation.moderate(db, scope, road, v, seeded.ideas[:1], "spam", "  "),
          "reason_required"),
-        (lambda v: review.rename(db, scope, road, v, "ก" * 201), "label_too_long"),
-        (lambda v: review.restore(db, scope, road, v, seeded.ideas[:1]), "nothing_to_restore"),
+        (lambda v: cluster_edits.rename(db, scope, road, v, "ก" * 201), "label_too_long"),
+        (lambda v: moderation.restore(db, scope, road, v, seeded.ideas[:1]), "nothing_to_restore"),
     ]
     for action, code in cases:
         with pytest.raises(review.ReviewError) as error:
@@ -199,18 +199,18 @@ def test_recluster_never_undoes_a_staff_action(db, clean, accounts):
     road, light, flood = (cluster_of(db, ids[i]) for i in (0, 3, 6))
     tree, dog, spam_c = (cluster_of(db, ids[i]) for i in (8, 10, 12))
     # Every kind of staff decision, each on its own cluster.
-    review.merge(db, scope, flood, 1, road)                              # merge
-    review.move(db, scope, light, 1, [ids[5]], tree)                     # move
-    split = review.split(db, scope, dog, 1, [ids[11]], "").new_cluster_id  # split
-    review.rename(db, scope, light, version_of(db, light), "ไฟดับ")     # rename
-    review.set_locked(db, scope, dog, version_of(db, dog), True)         # lock
-    review.moderate(db, scope, spam_c, 1, [ids[12]], "spam", "โฆษณา")    # spam mark
+    cluster_edits.merge(db, scope, flood, 1, road)                              # merge
+    cluster_edits.move(db, scope, light, 1, [ids[5]], tree)                     # move
+    split = cluster_edits.split(db, scope, dog, 1, [ids[11]], "").new_cluster_id  # split
+    cluster_edits.rename(db, scope, light, version_of(db, light), "ไฟดับ")     # rename
+    cluster_edits.set_locked(db, scope, dog, version_of(db, dog), True)         # lock
+    moderation.moderate(db, scope, spam_c, 1, [ids[12]], "spam", "โฆษณา")    # spam mark
     db.commit()
     before = {i: cluster_of(db, i) for i in ids}
     statuses = dict(db.execute("SELECT id, status FROM ideas").fetchall())
     db.commit()
 
-    summary = recluster(db, clean.mean, clean.assign_threshold, seeded.process_id,
+    summary = recluster(db, clean.assign_threshold, seeded.process_id,
                         min_cluster_size=2)
     assert summary["kept"] >= 6
 
@@ -231,12 +231,12 @@ def test_recluster_never_undoes_a_staff_action(db, clean, accounts):
 def test_refresh_rebuilds_the_centroid_after_a_split(db, seeded, accounts, clean):
     scope = admin_scope(accounts)
     road = cluster_of(db, seeded.ideas[0])
-    new = review.split(db, scope, road, 1, [seeded.ideas[2]]).new_cluster_id
+    new = cluster_edits.split(db, scope, road, 1, [seeded.ideas[2]]).new_cluster_id
     db.commit()
     assert db.execute("SELECT centroid IS NULL FROM clusters WHERE id = %s",
                       (new,)).fetchone()[0]
     db.commit()
-    refresh_keywords(db, clean.mean, seeded.process_id, HOME)
+    refresh_keywords(db, seeded.process_id, HOME)
     has_centroid, keywords = db.execute(
         "SELECT centroid IS NOT NULL, keywords FROM clusters WHERE id = %s", (new,)).fetchone()
     assert has_centroid and keywords
@@ -259,7 +259,7 @@ def test_cluster_page_shows_ideas_escaped_with_be_dates_and_no_line_id(signed_in
     db.commit()
     assert f"/{year}" in html
     assert "<svg" in html and html.count('class="map-point"') == 2
-    refresh_keywords(db, clean.mean, seeded.process_id, HOME)      # the medoid is listed
+    refresh_keywords(db, seeded.process_id, HOME)      # the medoid is listed
     listing = staff.get("/admin/clusters").get_data(as_text=True)
     assert "&lt;script&gt;" in listing and "<script>alert" not in listing
 
@@ -305,14 +305,14 @@ def test_concurrent_merges_lose_nothing(db, seeded, accounts, settings):
     def later() -> None:
         try:
             with second.transaction():
-                review.merge(second, scope, flood, seen, light)
+                cluster_edits.merge(second, scope, flood, seen, light)
             outcome["second"] = "merged"
         except review.VersionConflict:
             outcome["second"] = "conflict"
 
     try:
         with first.transaction():
-            review.merge(first, scope, flood, seen, road)       # holds the row lock ...
+            cluster_edits.merge(first, scope, flood, seen, road)       # holds the row lock ...
             thread = threading.Thread(target=later)
             thread.start()
             thread.join(0.5)

@@ -90,7 +90,7 @@ def world(db, clean, accounts):
         (OTHER, "ขยะล้นถังริมคลองทุกวัน"), (OTHER, "ขยะล้นถังริมคลองส่งกลิ่นเหม็น"),
         (OTHER, "ทางเท้าแตกเดินลำบาก")])
     for district in (HOME, OTHER):
-        refresh_keywords(db, clean.mean, seeded.process_id, district)
+        refresh_keywords(db, seeded.process_id, district)
     ids = seeded.ideas
     home, home2 = cluster_of(db, ids[0]), cluster_of(db, ids[2])
     other, other2 = cluster_of(db, ids[3]), cluster_of(db, ids[5])
@@ -118,14 +118,14 @@ def _draft_round(db, process_id: int, district: str) -> int:
     """A draft voting round (issue 6) of ``district`` with one project ready for the vote."""
     import datetime as dt
 
-    from pb import rounds
+    from pb import round_changes, rounds
 
     project_id = db.execute(
         """INSERT INTO projects (process_id, title, district, estimated_cost_baht, fiscal_year,
                                  state) VALUES (%s, %s, %s, 500000, 2569, 'ready_for_vote')
            RETURNING id""", (process_id, f"โครงการโหวต {district}", district)).fetchone()[0]
     now = dt.datetime.now(dt.timezone.utc)
-    return rounds.create(db, Scope.system(), rounds.RoundFields(
+    return round_changes.create(db, Scope.system(), rounds.RoundFields(
         title=f"โหวต {district}", district=district, budget_baht=1_000_000,
         ballot_type="approval", max_picks=1, quorum_kind="ballots", quorum_value=0,
         opens_at=now, closes_at=now + dt.timedelta(days=7), rule="greedy",

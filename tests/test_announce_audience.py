@@ -11,8 +11,9 @@ from collections import Counter
 import pytest
 
 from bot import progress_card
+from pb import announcement_delivery, announcement_queue, announcement_stats
 from pb import announcements as ann
-from pb import progress
+from pb import progress_summaries
 from pb.scope import Scope
 from pb.thaidate import BANGKOK
 from tests.admin_support import HOME, OTHER, accounts, signed_in  # noqa: F401
@@ -40,18 +41,18 @@ def daytime(monkeypatch):
     return clock
 
 
-def compose(db, draft: ann.Draft):
+def compose(db, draft: ann.AnnouncementDraft):
     base = "https://siang.example"
-    summary = progress.summary(db, draft.project_id) if draft.with_card else None
+    summary = progress_summaries.summary(db, draft.project_id) if draft.with_card else None
     return lambda language: progress_card.announcement_messages(draft.text_th, draft.text_en,
                                                                 summary, language, base)
 
 
-def queue(db, draft: ann.Draft, *, now=DAYTIME, batch_size: int = 500) -> tuple[int, list[int]]:
+def queue(db, draft: ann.AnnouncementDraft, *, now=DAYTIME, batch_size: int = 500) -> tuple[int, list[int]]:
     scope = Scope.system()
     with db.transaction():
         announcement_id = ann.create(db, scope, draft)
-        ids = ann.queue(db, scope, announcement_id, 1, compose(db, draft), now=now,
+        ids = announcement_queue.queue(db, scope, announcement_id, 1, compose(db, draft), now=now,
                         batch_size=batch_size)
     db.commit()
     return announcement_id, ids
@@ -67,30 +68,30 @@ def received(sim, user_id: str, via=("multicast", "broadcast")) -> list[dict]:
     return [m["message"] for m in sim.messages(user_id) if m["via"] in via]
 
 
-SUPPORTERS = ann.Draft(audience="supporters", project_id=None,
+SUPPORTERS = ann.AnnouncementDraft(audience="supporters", project_id=None,
                        text_th="โครงการซ่อมถนนซอยประชาอุทิศ 45 คืบหน้าแล้ว 55% ค่ะ",
                        text_en="The Soi Pracha Uthit 45 road repair is 55% done.",
                        with_card=True)
 
 
 def test_quiet_hours_rules():
-    assert not ann.in_quiet_hours(at(TODAY, 20, 59)) and ann.in_quiet_hours(at(TODAY, 21))
-    assert ann.in_quiet_hours(at(TODAY, 7, 59)) and not ann.in_quiet_hours(at(TODAY, 8))
-    assert ann.next_allowed(at(TODAY, 22, 30)) == at(TODAY + dt.timedelta(days=1), 8)
-    assert ann.next_allowed(at(TODAY, 3)) == at(TODAY, 8)
-    assert ann.next_allowed(at(TODAY, 12)) == at(TODAY, 12)
+    assert not announcement_delivery.in_quiet_hours(at(TODAY, 20, 59)) and announcement_delivery.in_quiet_hours(at(TODAY, 21))
+    assert announcement_delivery.in_quiet_hours(at(TODAY, 7, 59)) and not announcement_delivery.in_quiet_hours(at(TODAY, 8))
+    assert announcement_delivery.next_allowed(at(TODAY, 22, 30)) == at(TODAY + dt.timedelta(days=1), 8)
+    assert announcement_delivery.next_allowed(at(TODAY, 3)) == at(TODAY, 8)
+    assert announcement_delivery.next_allowed(at(TODAY, 12)) == at(TODAY, 12)
     # Urgent goes now; a chosen time in quiet hours moves to 08:00 unless urgent.
-    assert ann.send_time(True, None, at(TODAY, 23)) == at(TODAY, 23)
+    assert announcement_delivery.send_time(True, None, at(TODAY, 23)) == at(TODAY, 23)
     tomorrow = TODAY + dt.timedelta(days=1)
-    assert ann.send_time(False, at(TODAY, 21, 30), at(TODAY, 12)) == at(tomorrow, 8)
-    assert ann.send_time(False, at(TODAY, 15), at(TODAY, 12)) == at(TODAY, 15)
+    assert announcement_delivery.send_time(False, at(TODAY, 21, 30), at(TODAY, 12)) == at(tomorrow, 8)
+    assert announcement_delivery.send_time(False, at(TODAY, 15), at(TODAY, 12)) == at(TODAY, 15)
     utc = dt.datetime(2026, 1, 1, 14, 30, tzinfo=dt.timezone.utc)       # 21:30 in Bangkok
-    assert ann.in_quiet_hours(utc)
+    assert announcement_delivery.in_quiet_hours(utc)
 
 
 def test_supporters_receive_it_exactly_once(db, clean, work, sim, world, daytime):
     file(db, world, report(dt.date(2025, 11, 1), 55, 650_000))
-    draft = ann.Draft(**{**SUPPORTERS.__dict__, "project_id": world.project_id})
+    draft = ann.AnnouncementDraft(**{**SUPPORTERS.__dict__, "project_id": world.project_id})
     announcement_id, ids = queue(db, draft)
     assert len(ids) == 2                                    # a Thai and an English batch
     rows = db.execute("SELECT kind, recipients, retry_key FROM outbox WHERE id = ANY(%s) "
@@ -111,13 +112,13 @@ def test_supporters_receive_it_exactly_once(db, clean, work, sim, world, daytime
     assert thai[1]["quickReply"]["items"][0]["action"]["label"] == "ไม่รับข่าวโครงการ"
     english = received(sim, world.line_ids["english"])
     assert english[0]["text"] == SUPPORTERS.text_en and "55% done" in english[1]["altText"]
-    stats = ann.stats(db, announcement_id)
+    stats = announcement_stats.stats(db, announcement_id)
     assert (stats.done, stats.sent, stats.delivered, stats.recipients, stats.retries) == (
         True, 2, 5, 5, 0)
-    assert ann.recipients_of(db, announcement_id) == sorted(
+    assert announcement_stats.recipients_of(db, announcement_id) == sorted(
         world.residents[k] for k in ("author", "second", "backer", "cluster_backer", "english"))
     with pytest.raises(ann.AnnouncementError, match="not_draft"), db.transaction():
-        ann.queue(db, Scope.system(), announcement_id, 2, compose(db, draft), now=DAYTIME)
+        announcement_queue.queue(db, Scope.system(), announcement_id, 2, compose(db, draft), now=DAYTIME)
 
 
 def test_opted_out_and_unfollowed_are_skipped(db, clean, work, sim, world, daytime):
@@ -127,7 +128,7 @@ def test_opted_out_and_unfollowed_are_skipped(db, clean, work, sim, world, dayti
         db.execute("UPDATE residents SET followed = false WHERE id = %s",
                    (world.residents["second"],))
     db.commit()
-    draft = ann.Draft(audience="supporters", project_id=world.project_id, text_th="ข่าวโครงการค่ะ")
+    draft = ann.AnnouncementDraft(audience="supporters", project_id=world.project_id, text_th="ข่าวโครงการค่ะ")
     count = ann.count_audience(db, draft)
     assert (count.reachable, count.opted_out) == (3, 1)
     announcement_id, ids = queue(db, draft)
@@ -140,28 +141,28 @@ def test_opted_out_and_unfollowed_are_skipped(db, clean, work, sim, world, dayti
     got = {name: len(received(sim, user)) for name, user in world.line_ids.items()}
     assert got == {"author": 0, "second": 0, "backer": 1, "cluster_backer": 0, "neighbour": 0,
                    "stranger": 0, "english": 1}
-    stats = ann.stats(db, announcement_id)
+    stats = announcement_stats.stats(db, announcement_id)
     assert (stats.delivered, stats.dropped) == (2, 1)
 
 
 def test_quiet_hours_hold_the_batches_until_eight(db, clean, work, sim, world, daytime):
     late = at(YESTERDAY, 22, 30)
     daytime["now"] = late
-    draft = ann.Draft(audience="district", district=HOME, text_th="ประกาศตอนดึกค่ะ")
+    draft = ann.AnnouncementDraft(audience="district", district=HOME, text_th="ประกาศตอนดึกค่ะ")
     announcement_id, ids = queue(db, draft, now=late)
     assert ids == []                                     # nothing to enqueue now
     waiting = db.execute("SELECT not_before FROM outbox WHERE announcement_id = %s",
                          (announcement_id,)).fetchall()
     assert {r[0] for r in waiting} == {at(YESTERDAY + dt.timedelta(days=1), 8)}
     # Urgent: sent at once, even at 22:30.
-    urgent = ann.Draft(audience="district", district=HOME, text_th="ด่วน น้ำท่วมค่ะ", urgent=True)
+    urgent = ann.AnnouncementDraft(audience="district", district=HOME, text_th="ด่วน น้ำท่วมค่ะ", urgent=True)
     _urgent_id, urgent_ids = queue(db, urgent, now=late)
     assert urgent_ids
     deliver_all(clean, work, urgent_ids)
     assert [m["text"] for m in received(sim, world.line_ids["neighbour"])] == ["ด่วน น้ำท่วมค่ะ"]
     # A batch due in the day whose sender only gets to it at 21:05 waits for 08:00.
     daytime["now"] = DAYTIME
-    _day_id, day_ids = queue(db, ann.Draft(audience="district", district=HOME,
+    _day_id, day_ids = queue(db, ann.AnnouncementDraft(audience="district", district=HOME,
                                            text_th="ประกาศกลางวันค่ะ"), now=DAYTIME)
     daytime["now"] = at(YESTERDAY, 21, 5)
     assert delivery.deliver(day_ids[0]) == "pending"
@@ -192,7 +193,7 @@ def _many(db, stack, n: int, district: str = OTHER) -> list[str]:
 def test_batches_of_at_most_500_each_with_its_own_retry_key(db, clean, work, sim, stack,
                                                               world, daytime):
     users = _many(db, stack, 1001)
-    announcement_id, ids = queue(db, ann.Draft(audience="district", district=OTHER,
+    announcement_id, ids = queue(db, ann.AnnouncementDraft(audience="district", district=OTHER,
                                                text_th="ข่าวเขตบางรักค่ะ"))
     rows = db.execute("SELECT recipients, retry_key FROM outbox WHERE id = ANY(%s) ORDER BY id",
                       (ids,)).fetchall()
@@ -206,7 +207,7 @@ def test_batches_of_at_most_500_each_with_its_own_retry_key(db, clean, work, sim
     counts = Counter(m["user_id"] for entries in platform.messages_by_user.values()
                      for m in entries if m["via"] == "multicast")
     assert all(counts[u] == 1 for u in users) and sum(counts.values()) == 1002
-    assert ann.stats(db, announcement_id).delivered == 1002
+    assert announcement_stats.stats(db, announcement_id).delivered == 1002
 
 
 def _due_now(db, outbox_id):
@@ -216,7 +217,7 @@ def _due_now(db, outbox_id):
 
 
 def test_429_5xx_and_timeout_retry_with_the_same_key(db, clean, work, sim, world, daytime):
-    _id, ids = queue(db, ann.Draft(audience="district", district=HOME, text_th="ทดสอบค่ะ"))
+    _id, ids = queue(db, ann.AnnouncementDraft(audience="district", district=HOME, text_th="ทดสอบค่ะ"))
     (outbox_id,) = ids
     multicast = "/v2/bot/message/multicast"
     sim.set_faults([
@@ -238,10 +239,10 @@ def test_429_5xx_and_timeout_retry_with_the_same_key(db, clean, work, sim, world
     assert len({c["headers"]["x-line-retry-key"] for c in calls}) == 1
     for name in ("author", "neighbour", "second"):
         assert len(received(sim, world.line_ids[name])) == 1, name
-    stats = ann.stats(db, _id)
+    stats = announcement_stats.stats(db, _id)
     assert (stats.sent, stats.retries) == (1, 3)
     # LINE accepts a batch, then answers 500: the retry's 409 counts it as sent, once.
-    _second, ids = queue(db, ann.Draft(audience="district", district=HOME,
+    _second, ids = queue(db, ann.AnnouncementDraft(audience="district", district=HOME,
                                        text_th="ครั้งที่สองค่ะ"))
     sim.set_faults([{"path_prefix": multicast, "status": 500, "count": 1, "accepted": True}])
     assert delivery.deliver(ids[0]) == "pending"
@@ -253,13 +254,13 @@ def test_429_5xx_and_timeout_retry_with_the_same_key(db, clean, work, sim, world
 
 def test_broadcast_only_when_it_reaches_exactly_the_audience(db, clean, work, sim, world,
                                                             daytime):
-    everyone = ann.Draft(audience="all", text_th="ประกาศถึงทุกคนค่ะ")
+    everyone = ann.AnnouncementDraft(audience="all", text_th="ประกาศถึงทุกคนค่ะ")
     announcement_id, ids = queue(db, everyone)
     assert db.execute("SELECT kind FROM outbox WHERE id = ANY(%s)", (ids,)).fetchall() == [
         ("broadcast",)]
     deliver_all(clean, work, ids)
     assert all(received(sim, u) for u in world.line_ids.values())
-    assert ann.stats(db, announcement_id).delivered == len(world.line_ids)
+    assert announcement_stats.stats(db, announcement_id).delivered == len(world.line_ids)
     # A follower who never consented is outside every audience: no broadcast then either.
     with db.transaction():
         db.execute("INSERT INTO residents (line_user_id) VALUES (%s)", (line_id(99),))
@@ -273,16 +274,16 @@ def test_broadcast_only_when_it_reaches_exactly_the_audience(db, clean, work, si
         db.execute("UPDATE residents SET announcements_opt_out = true WHERE id = %s",
                    (world.residents["stranger"],))
     db.commit()
-    _second, ids = queue(db, ann.Draft(audience="all", text_th="ประกาศครั้งที่สองค่ะ"))
+    _second, ids = queue(db, ann.AnnouncementDraft(audience="all", text_th="ประกาศครั้งที่สองค่ะ"))
     kinds = db.execute("SELECT DISTINCT kind FROM outbox WHERE id = ANY(%s)", (ids,)).fetchall()
     assert kinds == [("multicast",)]
     deliver_all(clean, work, ids)
     assert len(received(sim, world.line_ids["stranger"])) == 1
     assert len(received(sim, world.line_ids["neighbour"])) == 2
     with pytest.raises(ann.AnnouncementError, match="no_recipients"), db.transaction():
-        ann.create(db, Scope.system(), ann.Draft(audience="district", district="บางนา",
+        ann.create(db, Scope.system(), ann.AnnouncementDraft(audience="district", district="บางนา",
                                                  text_th="x"))
-        ann.queue(db, Scope.system(), 3, 1, lambda language: [{"type": "text", "text": "x"}],
+        announcement_queue.queue(db, Scope.system(), 3, 1, lambda language: [{"type": "text", "text": "x"}],
                   now=DAYTIME)
 
 
@@ -330,7 +331,7 @@ def test_staff_compose_preview_send_and_follow_delivery(db, clean, work, sim, wo
 def test_staff_stop_batches_that_wait(db, clean, work, sim, world, daytime, signed_in):
     late = at(YESTERDAY, 23)
     daytime["now"] = late
-    announcement_id, ids = queue(db, ann.Draft(audience="district", district=HOME,
+    announcement_id, ids = queue(db, ann.AnnouncementDraft(audience="district", district=HOME,
                                                text_th="ประกาศที่รอถึงเช้าค่ะ"), now=late)
     assert ids == []
     officer = signed_in("officer")
@@ -361,7 +362,7 @@ def test_voters_of_a_round_receive_it_exactly(db, clean, work, sim, world, dayti
         db.execute("INSERT INTO ballots (round_id, voter_ref, source) VALUES (%s, 'P-001', 'paper')",
                    (round_id,))
     db.commit()
-    announcement_id, ids = queue(db, ann.Draft(audience="voters", round_id=round_id,
+    announcement_id, ids = queue(db, ann.AnnouncementDraft(audience="voters", round_id=round_id,
                                                text_th="ขอบคุณที่ร่วมโหวตค่ะ"))
     deliver_all(clean, work, ids)
     got = {name for name, user in world.line_ids.items() if received(sim, user)}

@@ -19,6 +19,7 @@ from collections import Counter
 import pytest
 from rq.job import Job
 
+from pb import announcement_queue
 from pb import announcements as ann
 from pb.scope import Scope
 from tests.admin_support import OTHER
@@ -63,9 +64,9 @@ def _queue_urgent(db, n_recipients_extra: int, stack) -> tuple[int, list[int], l
     users = _many(db, stack, n_recipients_extra)
     scope = Scope.system()
     with db.transaction():
-        announcement_id = ann.create(db, scope, ann.Draft(
+        announcement_id = ann.create(db, scope, ann.AnnouncementDraft(
             audience="district", district=OTHER, text_th="ประกาศด่วนถึงชาวบางรักค่ะ", urgent=True))
-        ids = ann.queue(db, scope, announcement_id, 1,
+        ids = announcement_queue.queue(db, scope, announcement_id, 1,
                         lambda language: [{"type": "text", "text": "ประกาศด่วนถึงชาวบางรักค่ะ"}])
     db.commit()
     assert len(ids) == 3

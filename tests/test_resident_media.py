@@ -119,3 +119,28 @@ def test_district_at_rejects_nonsense():
     assert geo.district_at(0.0, 0.0) is None
     with pytest.raises(ValueError):
         geo.district_at(float("nan"), 100.5)
+
+
+def test_line_calls_run_with_no_transaction_open(chat, runtime, monkeypatch, db):
+    """Profile, loading animation and photo download never run while the event's
+    transaction holds the resident's locks (issue 13)."""
+    from psycopg.pq import TransactionStatus
+
+    seen: list[tuple[str, TransactionStatus]] = []
+
+    def watch(name):
+        call = getattr(runtime.line, name)
+
+        def wrapper(*args, **kwargs):
+            seen.append((name, runtime.connection().info.transaction_status))
+            return call(*args, **kwargs)
+        return wrapper
+
+    for name in ("profile_language", "show_loading", "message_content"):
+        monkeypatch.setattr(runtime.line, name, watch(name))
+    nok = chat.onboarded("บางรัก")
+    nok.say(POTHOLE)
+    nok.send_image(JPEG)
+    assert "แนบรูปกับไอเดียเลขที่ 1 แล้วค่ะ" in nok.said_last
+    assert {name for name, _ in seen} == {"profile_language", "show_loading", "message_content"}
+    assert all(status == TransactionStatus.IDLE for _, status in seen), seen

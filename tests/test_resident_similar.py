@@ -11,6 +11,7 @@ import pytest
 from bot.handlers import similar
 from nlp.clustering import centre
 from nlp.embedder import FakeEmbedder
+from nlp.represent import GROUPING_DIM
 from pb import ideas
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,30 +196,29 @@ def test_three_suggestions_at_most_one_per_cluster(chat, db):
 # --- the search itself and its threshold ------------------------------------------------
 
 
-def test_similar_search_is_the_exact_centred_cosine(db):
-    """The SQL formula equals numpy's cosine between centred unit vectors."""
+def test_similar_search_is_the_exact_cosine_of_grouping_vectors(db):
+    """The SQL ranking equals numpy's cosine between grouping (unit) vectors."""
     from pb import processes
 
     rng = np.random.default_rng(0)
-    mean = rng.normal(size=384).astype(np.float32) * 0.05
-    raws = rng.normal(size=(6, 384)).astype(np.float32)
-    raws /= np.linalg.norm(raws, axis=1, keepdims=True)
+    groupings = rng.normal(size=(6, GROUPING_DIM)).astype(np.float32)
+    groupings /= np.linalg.norm(groupings, axis=1, keepdims=True)
     pid = processes.current_id(db)
-    for k, raw in enumerate(raws):
+    for k, grouping in enumerate(groupings):
         idea_id, _ = ideas.insert(db, process_id=pid, resident_id=None, district="บางรัก",
                                   text=f"idea {k}", normalised_text=f"idea {k}",
                                   webhook_event_id=f"e{k}")
-        ideas.store_embedding(db, idea_id, "m", raw)
+        ideas.store_embedding(db, idea_id, "m", grouping)
     ideas.set_status(db, 6, "withdrawn")
-    query = raws[0] + 0.3 * raws[1]
+    query = groupings[0] + 0.3 * groupings[1]
     query /= np.linalg.norm(query)
     found = ideas.similar_in_district(db, process_id=pid, district="บางรัก", model="m",
-                                      raw=query, mean=mean, limit=10)
-    expected = centre(raws[:5], mean) @ centre(query, mean)
+                                      grouping=query, limit=10)
+    expected = groupings[:5] @ query
     assert [f.id for f in found] == [int(i) + 1 for i in np.argsort(-expected)]
     np.testing.assert_allclose([f.similarity for f in found], np.sort(expected)[::-1], atol=1e-4)
     assert ideas.similar_in_district(db, process_id=pid, district="จตุจักร", model="m",
-                                     raw=query, mean=mean) == []
+                                     grouping=query) == []
 
 
 def test_thresholds_match_the_traffy_artefact():

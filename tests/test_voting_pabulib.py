@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pb import ballots, results, rounds
+from pb import ballots, results, round_io, rounds
 from pb.pabulib import read_pb, write_pb
 from pb.scope import ReadOnlyError, Scope, ScopeError
 
@@ -67,7 +67,7 @@ def _pabutools_direct(name: str, rule: str) -> list[str]:
 
 def _import(db, name: str, rule: str) -> int:
     with db.transaction():
-        round_id = rounds.import_pb(db, SYSTEM, read_pb(PABULIB / name), rule=rule)
+        round_id = round_io.import_pb(db, SYSTEM, read_pb(PABULIB / name), rule=rule)
     return round_id
 
 
@@ -98,7 +98,7 @@ def test_export_gives_back_the_same_election(db, name):
     instance = read_pb(PABULIB / name)
     round_id = _import(db, name, "greedy")
 
-    exported = rounds.export_pb(db, round_id)
+    exported = round_io.export_pb(db, round_id)
 
     assert exported.meta == instance.meta
     assert [(p.project_id, p.cost, p.name) for p in exported.projects] == [
@@ -118,7 +118,7 @@ def test_an_ordinal_file_is_refused_and_nothing_is_written(db, name):
         pytest.skip("no ordinal file")
     with pytest.raises(rounds.RoundError) as caught:
         with db.transaction():
-            rounds.import_pb(db, SYSTEM, read_pb(PABULIB / name))
+            round_io.import_pb(db, SYSTEM, read_pb(PABULIB / name))
     assert caught.value.code == "unsupported_vote_type"
     assert db.execute("SELECT count(*) FROM voting_rounds").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM ballots").fetchone()[0] == 0
@@ -131,10 +131,10 @@ def test_only_admins_import_pb_files(db):
     officer = Scope.for_staff(1, "officer", "officer", ["บางรัก"])
     viewer = Scope.for_staff(2, "viewer", "viewer", [])
     with pytest.raises(ScopeError):
-        rounds.import_pb(db, officer, read_pb(PABULIB / small))
+        round_io.import_pb(db, officer, read_pb(PABULIB / small))
     db.rollback()
     with pytest.raises(ReadOnlyError):
-        rounds.import_pb(db, viewer, read_pb(PABULIB / small))
+        round_io.import_pb(db, viewer, read_pb(PABULIB / small))
     db.rollback()
 
 

@@ -2,7 +2,7 @@
 
 Projects are written straight into the ``projects`` table in the state
 ``ready_for_vote`` (the admin's path there is tested in test_admin_projects);
-rounds go through :func:`pb.rounds.create` and :func:`pb.rounds.open_round`.
+rounds go through :func:`pb.round_changes.create` and :func:`pb.round_changes.open_round`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 import psycopg
 
-from pb import processes, residents, rounds
+from pb import processes, residents, round_changes, rounds
 from pb.scope import Scope
 
 SYSTEM = Scope.system()
@@ -51,8 +51,8 @@ def fields(project_ids: list[int], *, district: str | None = HOME, budget: int =
 def open_round(conn: psycopg.Connection, project_ids: list[int], **kwargs) -> int:
     """A round created and opened (commits)."""
     with conn.transaction():
-        round_id = rounds.create(conn, SYSTEM, fields(project_ids, **kwargs))
-        rounds.open_round(conn, SYSTEM, round_id, 1)
+        round_id = round_changes.create(conn, SYSTEM, fields(project_ids, **kwargs))
+        round_changes.open_round(conn, SYSTEM, round_id, 1)
     conn.commit()
     return round_id
 

@@ -27,12 +27,9 @@ def dirty_districts(conn: psycopg.Connection) -> list[tuple[int, str]]:
     return [(int(p), d) for p, d in rows]
 
 
-def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int,
-                     district: str) -> int:
+def refresh_keywords(conn: psycopg.Connection, process_id: int, district: str) -> int:
     """c-TF-IDF keywords (pythainlp newmm tokens), the medoid idea and the centroid
     of each cluster with active ideas; returns how many clusters were written.
-
-    ``mean`` (384,) float32 is the embedder's centring vector.
 
     Reads a snapshot, computes with no transaction open (tokenising a busy
     district takes a while), then writes each cluster only if it did not
@@ -54,11 +51,11 @@ def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int
         rows_in = [row_of[i] for i, _ in rows if i in row_of]
         medoid = centroid = None
         if rows_in:
-            centred = nc.centre(vectors[rows_in], mean)
-            medoid = int(idea_ids[rows_in[nc.medoid(centred)]])
+            grouping = vectors[rows_in]     # grouping vectors: centred unit rows
+            medoid = int(idea_ids[rows_in[nc.medoid(grouping)]])
             # Staff moves, splits and hides change members without touching the
-            # centroid: rebuild it from the active members (mean of centred vectors).
-            centroid = centred.mean(axis=0)
+            # centroid: rebuild it from the active members (mean of grouping vectors).
+            centroid = grouping.mean(axis=0)
         updates[cluster_id] = (keywords.get(cluster_id, []), medoid, centroid)
     written = 0
     with conn.transaction():
@@ -69,19 +66,18 @@ def refresh_keywords(conn: psycopg.Connection, mean: np.ndarray, process_id: int
     return written
 
 
-def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, process_id: int, *,
+def recluster(conn: psycopg.Connection, threshold: float, process_id: int, *,
               min_cluster_size: int | None = None, distance_threshold: float | None = None) -> dict:
     """Regroup every district's ideas from their stored embeddings.
 
     Kept as they are: clusters that are locked, renamed by staff, reviewed
     by staff (merged, split, moved from or into, moderated: ``reviewed_at``,
     set by ``pb.review``), or hold an idea staff placed by hand. Every other
-    cluster is rebuilt from ``nlp.clustering.recluster`` on centred vectors;
+    cluster is rebuilt from ``nlp.clustering.recluster`` on grouping vectors;
     ideas the algorithm calls noise join the nearest cluster above the
     assignment threshold or stand alone.
 
     Args:
-        mean: (384,) float32 centring vector of the embedder.
         threshold: online-assignment cosine for ideas called noise.
         distance_threshold: the recluster cut
             (``nlp.clustering.recluster_distance`` of the representation;
@@ -97,11 +93,11 @@ def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, proc
             (process_id,)).fetchall()]
     for district in districts:
         with conn.transaction():
-            kept = _recluster_district(conn, mean, threshold, process_id, district,
+            kept = _recluster_district(conn, threshold, process_id, district,
                                       min_cluster_size, distance_threshold)
         summary["districts"] += 1
         summary["kept"] += kept
-        refresh_keywords(conn, mean, process_id, district)
+        refresh_keywords(conn, process_id, district)
     with conn.transaction():
         row = conn.execute(
             """SELECT count(*), (SELECT count(*) FROM cluster_members m JOIN clusters c
@@ -112,7 +108,7 @@ def recluster(conn: psycopg.Connection, mean: np.ndarray, threshold: float, proc
     return summary
 
 
-def _recluster_district(conn, mean: np.ndarray, threshold: float, process_id: int, district: str,
+def _recluster_district(conn, threshold: float, process_id: int, district: str,
                         min_cluster_size: int | None, distance_threshold: float | None = None) -> int:
     conn.execute("SELECT id FROM clusters WHERE process_id = %s AND district = %s FOR UPDATE",
                  (process_id, district))
@@ -132,17 +128,17 @@ def _recluster_district(conn, mean: np.ndarray, threshold: float, process_id: in
     free = np.array([k for k, i in enumerate(idea_ids) if int(i) not in placed], dtype=np.int64)
     if len(free) == 0:
         return len(kept_ids)
-    centred = nc.centre(vectors[free], mean)
+    grouping = vectors[free]            # grouping vectors: centred unit rows
     kwargs = {} if min_cluster_size is None else {"min_cluster_size": min_cluster_size}
     if distance_threshold is not None:
         kwargs["distance_threshold"] = distance_threshold
-    labels = nc.recluster(centred, **kwargs) if len(free) > 1 else np.array([-1])
+    labels = nc.recluster(grouping, **kwargs) if len(free) > 1 else np.array([-1])
     for label in sorted(set(labels.tolist()) - {-1}):
         rows = np.flatnonzero(labels == label)
-        cluster_id = clusters.create(conn, process_id, district, centred[rows].mean(axis=0))
+        cluster_id = clusters.create(conn, process_id, district, grouping[rows].mean(axis=0))
         for r in rows:
-            clusters.add_member(conn, cluster_id, int(idea_ids[free[r]]), centred[r], None)
+            clusters.add_member(conn, cluster_id, int(idea_ids[free[r]]), grouping[r], None)
     for r in np.flatnonzero(labels == -1):
-        clusters.assign(conn, int(idea_ids[free[r]]), process_id, district, centred[r],
+        clusters.assign(conn, int(idea_ids[free[r]]), process_id, district, grouping[r],
                         threshold)
     return len(kept_ids)

@@ -14,7 +14,7 @@ the rate limit was hit. Our policy:
 * other 4xx → failed, with LINE's message kept for staff.
 
 Announcement batches (``pb.announcements``) get two more checks right
-before their call (:func:`pb.announcements.before_send`): quiet hours
+before their call (:func:`pb.announcement_delivery.before_send`): quiet hours
 (21:00–08:00 Bangkok, unless urgent: back to pending until 08:00) and, on a
 batch's first attempt, residents who unfollowed or opted out since queuing
 are dropped from it.
@@ -37,7 +37,7 @@ import time
 
 import redis
 
-from pb import announcements, outbox
+from pb import announcement_delivery, announcements, outbox
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def deliver(outbox_id: int) -> str:
     recipients = list(row.recipients)
     if row.announcement_id is not None:
         with conn.transaction():
-            decision = announcements.before_send(conn, row, announcements.clock())
+            decision = announcement_delivery.before_send(conn, row, announcements.clock())
         if decision.action == "deferred":
             return "pending"
         if decision.action == "empty":

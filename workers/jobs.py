@@ -9,20 +9,18 @@ retry key and a lease.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from bot.context import Context
-from bot.handlers import dispatch
+from bot import events as webhook_events
+from bot.context import Context, LineCall, NeedsLine
+from bot.handlers.dispatch import dispatch
 from pb import events, outbox, residents
 from workers import delivery, runtime
 
 log = logging.getLogger(__name__)
 MAX_EVENT_ATTEMPTS = 5
-
-
-def _user_id(payload: dict) -> str | None:
-    source = payload.get("source")
-    user_id = source.get("userId") if isinstance(source, dict) else None
-    return user_id if isinstance(user_id, str) and user_id else None
+#: LINE calls one event may need (loading animation, profile, photo): a bound, not a budget.
+MAX_LINE_CALLS = 8
 
 
 def process_event(event_id: int) -> str:
@@ -34,6 +32,12 @@ def process_event(event_id: int) -> str:
     user (a resident who taps "consent" and types their district at once
     must not have the district read before the consent). The job of an
     event handled that way finds it processed and returns "skipped".
+
+    No LINE HTTP call happens while that transaction holds its locks: a step
+    that needs one (loading animation, profile language, a photo's bytes)
+    raises :class:`bot.context.NeedsLine`; the transaction rolls back, the
+    call is made here with no transaction open, and the event runs again
+    with the answer. Replies go out after the commit (the outbox).
 
     Returns:
         "done", "skipped" (already processed, or held by another worker) or
@@ -47,6 +51,7 @@ def process_event(event_id: int) -> str:
     conn = rt.connection()
     with conn.transaction():
         user_id = events.user_of(conn, event_id)
+    answers: dict[int, dict[LineCall, Any]] = {}   # per event: LINE calls made for it
     while True:
         outbox_ids: list[int] = []
         current = event_id
@@ -57,7 +62,15 @@ def process_event(event_id: int) -> str:
                     if events.is_processed(conn, event_id):
                         return "skipped"
                     current = events.oldest_pending_of_user(conn, user_id) or event_id
-                outcome = _handle(rt, conn, current, outbox_ids)
+                outcome = _handle(rt, conn, current, outbox_ids, answers.setdefault(current, {}))
+        except NeedsLine as need:          # rolled back: no lock is held now
+            made = answers.setdefault(current, {})
+            if len(made) >= MAX_LINE_CALLS or need.call in made:
+                exc = RuntimeError(f"event needs too many LINE calls ({need.call.kind})")
+                _count_failure(conn, current, exc)
+                raise exc from None
+            made[need.call] = _call_line(rt, need.call)
+            continue
         except Exception as exc:
             _count_failure(conn, current, exc)
             raise
@@ -67,9 +80,29 @@ def process_event(event_id: int) -> str:
             return outcome
 
 
-def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int]) -> str:
+def _call_line(rt: runtime.Runtime, call: LineCall) -> Any:
+    """Make one LINE call a step asked for (never inside a transaction); its answer."""
+    if call.kind == "loading":
+        return rt.line.show_loading(call.key)
+    if call.kind == "profile":
+        return rt.line.profile_language(call.key)
+    if call.kind == "content":
+        return rt.line.message_content(call.key, call.max_bytes)
+    raise ValueError(f"unknown LINE call {call.kind!r}")
+
+
+def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int],
+            line_answers: dict[LineCall, Any]) -> str:
     """Claim one event, run its conversation step and write its replies to the outbox,
-    inside the caller's transaction; the outbox ids to send after commit go to ``outbox_ids``."""
+    inside the caller's transaction; the outbox ids to send after commit go to ``outbox_ids``.
+
+    The stored JSON becomes a line-bot-sdk model here (``bot.events.parse``);
+    an event the SDK cannot parse is answered like an unknown one (help, if
+    it has a reply token) and marked processed with its error.
+
+    Raises:
+        NeedsLine: the step needs a LINE call first (the caller rolls back).
+    """
     event = events.claim(conn, event_id)
     if event is None:
         return "skipped"
@@ -78,27 +111,38 @@ def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int]) -> 
                                                  f"{event.error or 'unknown error'}")
         return "gave-up"
     payload = event.payload if isinstance(event.payload, dict) else {}
-    user_id = _user_id(payload)
+    error = None
+    try:
+        model = webhook_events.parse(payload)
+    except webhook_events.MalformedEvent as exc:
+        model, error = webhook_events.fallback(payload), exc.reason
+    user_id = webhook_events.user_id(payload)
+    reply_token = webhook_events.reply_token(payload)
     resident = residents.get_for_update(conn, user_id) if user_id else None
-    ctx = Context(conn=conn, settings=rt.settings, event=payload,
+    ctx = Context(conn=conn, settings=rt.settings, event=model,
                   webhook_event_id=event.webhook_event_id, resident=resident,
                   embed=rt.embed, assign_threshold=rt.assign_threshold,
-                  model_name=rt.embedder.name,
-                  profile_language=rt.line.profile_language,
-                  mean=rt.mean, show_loading=rt.line.show_loading,
-                  message_content=rt.line.message_content)
+                  model_name=rt.embedder.name, user_id=user_id, reply_token=reply_token,
+                  line_answers=line_answers)
     dispatch(ctx)
-    reply_token = payload.get("replyToken")
-    if ctx.replies and isinstance(reply_token, str) and ctx.resident is not None:
+    if ctx.sender_erased:    # erased: the stored copy of this very event loses the user id
+        payload["source"] = {"type": "user"}
+    if ctx.replies and reply_token:
+        # A reply needs no resident row: a stranger's old button and a group's
+        # invitation are answered too. Only a resident's own chat gets the
+        # extra messages beyond LINE's five per reply, as a push.
+        resident_id = ctx.resident.id if ctx.resident is not None else None
         for start in range(0, len(ctx.replies), 5):
             kind = "reply" if start == 0 else "push"
+            if kind == "push" and (resident_id is None or not user_id):
+                break
             outbox_ids.append(outbox.add(
                 conn, kind=kind, messages=ctx.replies[start:start + 5],
-                resident_id=ctx.resident.id,
+                resident_id=resident_id,
                 reply_token=reply_token if kind == "reply" else None,
                 recipients=[] if kind == "reply" else [user_id or ""],
                 webhook_event_id=event.webhook_event_id))
-    events.mark_processed(conn, event)
+    events.mark_processed(conn, event, error=error)
     return "done"
 
 
@@ -124,8 +168,7 @@ def refresh_keywords(process_id: int, district: str) -> int:
     """Recompute c-TF-IDF keywords and medoids of a district's clusters; returns clusters updated."""
     from workers.clustering import refresh_keywords as refresh
 
-    rt = runtime.get()
-    return refresh(rt.connection(), rt.mean, process_id, district)
+    return refresh(runtime.get().connection(), process_id, district)
 
 
 def recluster(process_id: int) -> dict:
@@ -137,9 +180,8 @@ def recluster(process_id: int) -> dict:
 
     rt = runtime.get()
     rep = rt.representation or for_embedder(rt.embedder.name)
-    return run(rt.connection(), rt.mean, rt.assign_threshold, process_id,
+    return run(rt.connection(), rt.assign_threshold, process_id,
                distance_threshold=recluster_distance(rep.name))
-
 
 
 def cluster_idea(idea_id: int) -> str:
@@ -152,7 +194,6 @@ def cluster_idea(idea_id: int) -> str:
     Returns:
         "done" or "skipped".
     """
-    from nlp.clustering import centre
     from pb import clusters
     from pb.vectors import as_array, register as register_vectors
 
@@ -169,6 +210,6 @@ def cluster_idea(idea_id: int) -> str:
         if row is None:
             return "skipped"
         process_id, district, embedding = row
-        centred = centre(as_array(embedding)[None, :], rt.mean)[0]
-        clusters.assign(conn, idea_id, process_id, district, centred, rt.assign_threshold)
+        clusters.assign(conn, idea_id, process_id, district, as_array(embedding),
+                        rt.assign_threshold)
     return "done"

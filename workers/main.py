@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from rq import SimpleWorker
 
 from bot.settings import Settings
-from workers import QUEUE_KINDS, runtime, sweeper
+from workers import runtime, sweeper
+from workers.queues import QUEUE_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
                                   name="sweeper")
         thread.start()
     try:
-        by_name = {"conversation": rt.queue, "upkeep": rt.upkeep}
-        worker = SimpleWorker([by_name[q] for q in queues], connection=rt.redis)
+        by_kind = {"conversation": rt.queue, "upkeep": rt.upkeep}
+        worker = SimpleWorker([by_kind[q] for q in queues], connection=rt.redis)
         worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
     finally:
         stop.set()

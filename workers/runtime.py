@@ -15,18 +15,17 @@ import psycopg
 import redis
 from rq import Queue
 
-from bot.app import make_queues
 from bot.line import LineClient
 from bot.settings import Settings
 from nlp.embedder import Embedder
 from nlp.represent import Representation
+from workers.queues import Queues
 
 
 @dataclasses.dataclass
 class Runtime:
     settings: Settings
     embedder: Embedder
-    mean: np.ndarray            # (384,) float32 zeros: grouping vectors are already centred
     assign_threshold: float     # cosine between grouping vectors to join a cluster
     line: LineClient
     redis: redis.Redis
@@ -51,7 +50,10 @@ class Runtime:
         return conn
 
     def embed(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """One idea → (raw unit vector (384,) float32, grouping unit vector (384,) float32).
+        """One idea → (raw unit vector (dim,) float32, grouping unit vector (dim,) float32).
+
+        ``dim`` is the embedder's (``Embedder.dim``; 384 for E5-small, the
+        width of the database's vector columns).
 
         The grouping vector (:mod:`nlp.represent`) is what clustering and the
         similar-idea search compare; store both (``pb.ideas.store_embedding``).
@@ -80,17 +82,16 @@ def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
 
     if embedder is None:
         embedder = load_embedder(settings.embedder, settings.data_dir)
-    connection, queue, upkeep = make_queues(settings.redis_url)
+    queues = Queues.from_url(settings.redis_url)
     _runtime = Runtime(
         settings=settings,
         embedder=embedder,
-        mean=np.zeros(embedder.dim, dtype=np.float32),
         representation=for_embedder(embedder.name),
         assign_threshold=clustering.default_threshold(embedder.name),
         line=LineClient(settings),
-        redis=connection,
-        queue=queue,
-        upkeep=upkeep,
+        redis=queues.redis,
+        queue=queues.conversation,
+        upkeep=queues.upkeep,
     )
     return _runtime
 

@@ -18,9 +18,11 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from bot.app import event_job_id
 from pb import events, outbox
 from workers import clustering, runtime, voting
+from workers.queues import (DELIVER_OUTBOX, FAILURE_TTL_S, PROCESS_EVENT, REFRESH_KEYWORDS,
+                            RESULT_TTL_S, TALLY_TIMEOUT_S, event_job_id, keywords_job_id,
+                            outbox_job_id)
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 5.0
@@ -39,7 +41,8 @@ def _queued(queue: Queue, job_id: str) -> bool:
 def _enqueue(queue: Queue, func: str, *args, job_id: str, **options) -> bool:
     if _queued(queue, job_id):
         return False
-    queue.enqueue(func, *args, job_id=job_id, result_ttl=60, failure_ttl=86400, **options)
+    queue.enqueue(func, *args, job_id=job_id, result_ttl=RESULT_TTL_S,
+                  failure_ttl=FAILURE_TTL_S, **options)
     return True
 
 
@@ -54,20 +57,19 @@ def sweep_once() -> dict[str, int]:
         voting_jobs = voting.due_jobs(conn)
     counts = {"events": 0, "outbox": 0, "keywords": 0, "voting": 0}
     for event_id in event_ids:
-        counts["events"] += _enqueue(rt.queue, "workers.jobs.process_event", event_id,
+        counts["events"] += _enqueue(rt.queue, PROCESS_EVENT, event_id,
                                      job_id=event_job_id(event_id))
     for outbox_id, attempts in due_rows:
         # A retry's job is named after the attempts made: the job of a sender
         # killed mid-call stays "started" in Redis and must not block it.
-        job_id = f"outbox-{outbox_id}" if attempts == 0 else f"outbox-{outbox_id}-{attempts}"
-        counts["outbox"] += _enqueue(rt.queue, "workers.jobs.deliver_outbox", outbox_id,
-                                     job_id=job_id)
+        counts["outbox"] += _enqueue(rt.queue, DELIVER_OUTBOX, outbox_id,
+                                     job_id=outbox_job_id(outbox_id, attempts))
     for process_id, district in stale:
-        counts["keywords"] += _enqueue(rt.upkeep, "workers.jobs.refresh_keywords", process_id,
-                                       district, job_id=f"keywords-{process_id}-{district.encode().hex()}")
+        counts["keywords"] += _enqueue(rt.upkeep, REFRESH_KEYWORDS, process_id, district,
+                                       job_id=keywords_job_id(process_id, district))
     for func, round_id, job_id in voting_jobs:     # open notices, closes + tallies, results
         counts["voting"] += _enqueue(rt.upkeep, func, round_id, job_id=job_id,
-                                     job_timeout=voting.TALLY_TIMEOUT_S)
+                                     job_timeout=TALLY_TIMEOUT_S)
     if any(counts.values()):
         log.info("sweeper enqueued %s", counts)
     return counts

@@ -24,20 +24,21 @@ import logging
 import psycopg
 
 from bot import catalog
-from bot.handlers import vote
+from bot import notices
 from pb import ballots, outbox, results, rounds
 from workers import runtime
+from workers.queues import (DELIVER_OUTBOX, FAILURE_TTL_S, RESULT_TTL_S, outbox_job_id,
+                            round_job_id)
 
 log = logging.getLogger(__name__)
 MULTICAST_MAX = 500            # user ids per multicast call (Messaging API)
-TALLY_TIMEOUT_S = 3600         # MES on a city-wide round takes minutes, not hours
 
 
 def _enqueue_delivery(outbox_ids: list[int]) -> None:
     queue = runtime.get().queue
     for outbox_id in outbox_ids:
-        queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
-                      result_ttl=60, failure_ttl=86400)
+        queue.enqueue(DELIVER_OUTBOX, outbox_id, job_id=outbox_job_id(outbox_id),
+                      result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
 
 
 def multicast_batches(conn: psycopg.Connection, recipients: list[tuple[str, str]],
@@ -81,7 +82,7 @@ def notify_round_open(round_id: int) -> int:
         assert found is not None
         recipients = rounds.residents_in_scope(conn, found.district)
         ids = multicast_batches(conn, recipients,
-                                lambda language: vote.open_notice(found, language, catalog.t))
+                                lambda language: notices.open_notice(found, language, catalog.t))
     log.info("round %s open notice: %s residents in %s batches", round_id, len(recipients), len(ids))
     _enqueue_delivery(ids)
     return len(ids)
@@ -151,19 +152,19 @@ def notify_round_result(round_id: int) -> int:
         recipients = ballots.voters_to_tell(conn, round_id)
         ids = multicast_batches(
             conn, recipients,
-            lambda language: vote.result_notice(found, chosen, titles, language, url, catalog.t))
+            lambda language: notices.result_notice(found, chosen, titles, language, url, catalog.t))
     _enqueue_delivery(ids)
     return len(ids)
 
 
 def due_jobs(conn: psycopg.Connection) -> list[tuple[str, int, str]]:
     """What the sweeper should enqueue for voting rounds: (function, round id, job id)."""
-    jobs = [("workers.voting.notify_round_open", rid, f"round-open-{rid}")
+    jobs = [("workers.voting.notify_round_open", rid, round_job_id("open", rid))
             for rid in rounds.due_to_notify(conn)]
-    jobs += [("workers.voting.close_round", rid, f"round-close-{rid}")
+    jobs += [("workers.voting.close_round", rid, round_job_id("close", rid))
              for rid in rounds.due_to_close(conn)]
-    jobs += [("workers.voting.tally_first", rid, f"round-tally-{rid}")
+    jobs += [("workers.voting.tally_first", rid, round_job_id("tally", rid))
              for rid in rounds.due_to_tally(conn)]
-    jobs += [("workers.voting.notify_round_result", rid, f"round-result-{rid}")
+    jobs += [("workers.voting.notify_round_result", rid, round_job_id("result", rid))
              for rid in rounds.due_to_tell_result(conn)]
     return jobs

@@ -48,7 +48,8 @@ def problem_message(ctx: Context, problem: str, body: str) -> dict:
     if problem == "empty":
         return m.text(ctx.t("idea_empty"))
     if problem == "too_long":
-        return m.text(ctx.t("idea_too_long", limit=f"{MAX_CHARS:,}", length=f"{len(body):,}"))
+        return m.text(ctx.tn("idea_too_long", MAX_CHARS, n=f"{MAX_CHARS:,}",
+                             length=f"{len(body):,}"))
     if problem == "emoji_only":
         return m.text(ctx.t("emoji_only"))
     if problem == "greeting":

@@ -17,20 +17,13 @@ its cluster; supports others gave it move to a sibling idea.
 
 from __future__ import annotations
 
-import numpy as np
-
-from bot import conversation
+from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
 from bot.handlers import abuse as guard
-from bot.handlers import idea as idea_step
 from pb import abuse, clusters, ideas, supports
 
 TEXT_SHOWN = 300
-
-
-def _mean(ctx: Context) -> np.ndarray:
-    return ctx.mean if ctx.mean is not None else np.zeros(384, dtype=np.float32)
 
 
 def _idea_id(values: dict[str, str]) -> int | None:
@@ -109,7 +102,7 @@ def withdraw(ctx: Context, values: dict[str, str]) -> None:
         ctx.reply(m.text(ctx.t("edit_closed")))
         return
     supports.rehome(ctx.conn, [idea.id])
-    ideas.detach_from_cluster(ctx.conn, idea.id, _mean(ctx))
+    ideas.detach_from_cluster(ctx.conn, idea.id)
     ideas.set_status(ctx.conn, idea.id, "withdrawn")
     ctx.reply(m.text(ctx.t("withdrawn", number=f"{idea.id:,}")))
 
@@ -137,7 +130,7 @@ def on_text(ctx: Context, text: str) -> None:
     assert resident is not None and resident.district is not None
     entry = conversation.get(ctx, "edit")
     assert entry is not None
-    body = idea_step.normalise(text)
+    body = intake.normalise(text)
     problem = guard.text_problem(body)
     if problem is not None:  # the edit stays pending, with its cancel button
         answer = guard.problem_message(ctx, problem, body)
@@ -148,19 +141,18 @@ def on_text(ctx: Context, text: str) -> None:
     if idea is None:
         ctx.reply(m.text(ctx.t("edit_closed")))
         return
-    if ctx.user_id:
-        ctx.show_loading(ctx.user_id)
-    ideas.detach_from_cluster(ctx.conn, idea.id, _mean(ctx))  # before its vector is replaced
+    ctx.show_loading()
+    ideas.detach_from_cluster(ctx.conn, idea.id)  # before its vector is replaced
     ideas.update_text(ctx.conn, idea.id, body, body.lower())
-    raw, centred = ctx.embed(body)
-    ideas.store_embedding(ctx.conn, idea.id, ctx.model_name, raw, centred)
+    raw, grouping = ctx.embed(body)
+    ideas.store_embedding(ctx.conn, idea.id, ctx.model_name, raw, grouping)
     words = abuse.abusive_words(body)
     if words:
         abuse.flag(ctx.conn, idea.id, words)
         ctx.reply(m.text(ctx.t("idea_flagged", number=f"{idea.id:,}")))
         return
     abuse.unflag(ctx.conn, idea.id)
-    clusters.assign(ctx.conn, idea.id, idea.process_id, idea.district, centred,
+    clusters.assign(ctx.conn, idea.id, idea.process_id, idea.district, grouping,
                     ctx.assign_threshold)
     ctx.reply(m.text(ctx.t("edit_saved", number=f"{idea.id:,}",
-                           grouping=idea_step.grouping_line(ctx, idea.id))))
+                           grouping=intake.grouping_line(ctx, idea.id))))

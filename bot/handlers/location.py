@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import math
 
-from bot import conversation
+from linebot.v3.webhooks import LocationMessageContent
+
+from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
 from bot.handlers import follow
-from bot.handlers import idea as idea_step
 from pb import geo, ideas, photos, residents
 
 
-def _coordinates(message: dict) -> tuple[float, float] | None:
-    try:
-        lat, lon = float(message.get("latitude")), float(message.get("longitude"))
-    except (TypeError, ValueError):
-        return None
+def _coordinates(message: LocationMessageContent) -> tuple[float, float] | None:
+    lat, lon = float(message.latitude), float(message.longitude)
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         return None
     return lat, lon
@@ -49,13 +47,12 @@ def on_location(ctx: Context) -> None:
     if not resident.has_consented:
         ctx.reply(m.text(ctx.t("consent_needed")), *follow.consent_prompt(ctx))
         return
-    message = ctx.event.get("message")
-    point = _coordinates(message if isinstance(message, dict) else {})
+    point = _coordinates(ctx.event.message)
     place = geo.district_at(*point) if point else None
     if point is None or place is None:
         ctx.reply(m.text(ctx.t("location_outside")))
         return
-    shown = idea_step.district_shown(ctx, place)
+    shown = intake.district_shown(ctx, place)
     if resident.district is None:
         residents.set_district(ctx.conn, resident.id, place)
         resident.district = place
@@ -75,7 +72,7 @@ def on_location(ctx: Context) -> None:
         label = switch_label(ctx, shown)
         replies.append(m.text(
             ctx.t("location_other_district", place=shown,
-                  district=idea_step.district_shown(ctx, resident.district)),
+                  district=intake.district_shown(ctx, resident.district)),
             quick_reply=[m.postback_action(label, m.postback_data("district", d=place),
                                            display_text=label)]))
     ctx.reply(*replies)

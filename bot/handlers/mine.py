@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot import conversation
 from bot import messages as m
-from bot.catalog import CATALOG
+from bot import catalog
 from bot.context import Context
 from pb import ideas, supports
 from pb.thaidate import be_date
@@ -27,7 +27,7 @@ def status_lines(ctx: Context, idea: ideas.ResidentIdea,
     """The status of one idea in the resident's language (one or two lines)."""
     if project is not None and idea.status == "active":
         lines = [ctx.t("status_project", title=m.clip(project.title, 80))]
-        state = ctx.t(f"project_{project.state}") if f"project_{project.state}" in CATALOG else ""
+        state = ctx.t(f"project_{project.state}") if catalog.has(f"project_{project.state}") else ""
         if project.percent is not None and project.state in ("in_progress", "done"):
             state = f"{state} · {ctx.t('progress_percent', percent=project.percent)}"
         return lines + ([state] if state else [])
@@ -38,7 +38,7 @@ def status_lines(ctx: Context, idea: ideas.ResidentIdea,
     if idea.status == "merged":
         return [ctx.t("status_merged")]
     if idea.cluster_size and idea.cluster_size > 1:
-        return [ctx.t("status_grouped", n=idea.cluster_size - 1)]
+        return [ctx.tn("status_grouped", idea.cluster_size - 1)]
     return [ctx.t("status_received")]
 
 
@@ -52,10 +52,10 @@ def idea_bubble(ctx: Context, idea: ideas.ResidentIdea, project: ideas.ProjectSt
     body += [m.flex_text(line, weight="bold", color=m.PRIMARY)
              for line in status_lines(ctx, idea, project)]
     if idea.status == "active":
-        body.append(m.flex_text(ctx.t("backers", n=backers), color=m.MUTED))
+        body.append(m.flex_text(ctx.tn("backers", backers), color=m.MUTED))
     extras = []
     if idea.photos:
-        extras.append(ctx.t("has_photos", n=idea.photos))
+        extras.append(ctx.tn("has_photos", idea.photos))
     if idea.has_location:
         extras.append(ctx.t("has_location"))
     if extras:
@@ -87,7 +87,7 @@ def on_menu(ctx: Context) -> None:
     supported = supports.count_of_resident(ctx.conn, resident.id)
     tail = ""
     if supported:
-        tail += ctx.t("mine_supports", n=supported)
+        tail += ctx.tn("mine_supports", supported)
     if conversation.get(ctx, "pending_idea") is not None:
         tail += ctx.t("mine_pending")
     if not rows:

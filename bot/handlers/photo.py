@@ -13,9 +13,15 @@ order):
 Limits: JPEG or PNG by their bytes, at most 10 MB (the download stops past
 it), 3 per idea. Nothing is fetched before consent. A redelivered event
 finds the photo already stored (keyed by LINE's message id).
+
+The download (up to ``2 × line_timeout_s``) is never made inside the
+event's transaction: :meth:`bot.context.Context.message_content` suspends the
+event until the worker has fetched the bytes with no lock held.
 """
 
 from __future__ import annotations
+
+from linebot.v3.webhooks import ImageMessageContent
 
 from bot import conversation
 from bot import messages as m
@@ -56,9 +62,9 @@ def _answer(ctx: Context, idea_id: int | None, full_idea: int | None = None) -> 
     if idea_id is not None:
         ctx.reply(m.text(ctx.t("photo_attached", number=f"{idea_id:,}")))
     elif full_idea is not None:
-        ctx.reply(m.text(ctx.t("photo_limit", number=f"{full_idea:,}", limit=photos.MAX_PER_IDEA)))
+        ctx.reply(m.text(ctx.tn("photo_limit", photos.MAX_PER_IDEA, number=f"{full_idea:,}")))
     else:
-        ctx.reply(m.text(ctx.t("photo_held", minutes=photos.HOLD_S // 60)))
+        ctx.reply(m.text(ctx.tn("photo_held", photos.HOLD_S // 60)))
 
 
 def on_image(ctx: Context) -> None:
@@ -66,12 +72,11 @@ def on_image(ctx: Context) -> None:
     if not _gate(ctx):
         return
     assert ctx.resident is not None
-    message = ctx.event.get("message")
-    message = message if isinstance(message, dict) else {}
-    message_id = str(message.get("id") or "")[:64]
-    provider = message.get("contentProvider")
-    provider = provider.get("type", "line") if isinstance(provider, dict) else "line"
-    if not message_id or provider != "line" or ctx.message_content is None:
+    message = ctx.event.message
+    assert isinstance(message, ImageMessageContent)
+    message_id = message.id[:64]
+    provider = message.content_provider.type if message.content_provider else "line"
+    if not message_id or provider != "line":
         ctx.reply(m.text(ctx.t("photo_failed")))
         return
     stored = photos.by_message(ctx.conn, message_id)

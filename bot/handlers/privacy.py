@@ -18,12 +18,10 @@ stale or repeated tap changes nothing.
 
 from __future__ import annotations
 
-import numpy as np
-
-from bot import conversation
+from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import follow, idea as idea_step
+from bot.handlers import follow
 from pb import erasure, ideas, photos, residents, supports
 from pb.thaidate import be_date
 
@@ -81,7 +79,7 @@ def _pending_summary(ctx: Context, resident_id: int) -> str:
         "SELECT count(*) FROM idea_photos WHERE resident_id = %s AND idea_id IS NULL",
         (resident_id,)).fetchone()
     if held and held[0]:
-        items.append(ctx.t("held_photos_item", n=int(held[0])))
+        items.append(ctx.tn("held_photos_item", int(held[0])))
     if conversation.get(ctx, "held_location") is not None:
         items.append(ctx.t("held_location_item"))
     return ", ".join(items) if items else ctx.t("none")
@@ -107,7 +105,7 @@ def my_data(ctx: Context, _values: dict[str, str] | None = None) -> None:
         "my_data",
         lang=language,
         consent=be_date(resident.consent_at),
-        district=idea_step.district_shown(ctx, resident.district) if resident.district
+        district=intake.district_shown(ctx, resident.district) if resident.district
         else ctx.t("none"),
         ideas=ctx.t("ideas_summary", n=total, detail=f" ({detail})" if detail else ""),
         photos=photos.count_of_resident(ctx.conn, resident.id),
@@ -140,13 +138,10 @@ def erase(ctx: Context, values: dict[str, str]) -> None:
             or conversation.answer(ctx, "confirm", values.get("n")) is None:
         ctx.reply(m.text(ctx.t("choice_done")))
         return
-    mean = ctx.mean if ctx.mean is not None else np.zeros(384, dtype=np.float32)
-    counts = erasure.erase(ctx.conn, resident.id, ctx.user_id, mode, mean)
-    # The stored copy of this very event loses the user id too (jobs.py stores ctx.event).
-    if isinstance(ctx.event.get("source"), dict):
-        ctx.event["source"] = {"type": "user"}
-    done = ctx.t("erase_done_deleted" if mode == "delete" else "erase_done_anonymised",
-                 n=counts.ideas)
+    counts = erasure.erase(ctx.conn, resident.id, ctx.user_id, mode)
+    ctx.sender_erased = True  # the stored copy of this very event loses the user id too
+    done = ctx.tn("erase_done_deleted" if mode == "delete" else "erase_done_anonymised",
+                  counts.ideas)
     ctx.reply(m.text(ctx.t("erase_done", ideas=done)))
     resident.line_user_id = None
     resident.district = None
@@ -178,7 +173,7 @@ def consent_off(ctx: Context, values: dict[str, str]) -> None:
     resident.consent_at = None
     resident.district = None
     resident.state = {}
-    ctx.reply(m.text(ctx.t("consent_withdrawn", n=n)))
+    ctx.reply(m.text(ctx.tn("consent_withdrawn", n)))
 
 
 def news(ctx: Context, values: dict[str, str]) -> None:

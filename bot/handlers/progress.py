@@ -16,7 +16,7 @@ from __future__ import annotations
 from bot import messages as m
 from bot import progress_card
 from bot.context import Context
-from pb import progress
+from pb import progress_summaries
 
 SHOWN = 10  # bubbles (LINE allows 12 per carousel)
 
@@ -44,7 +44,7 @@ def on_menu(ctx: Context) -> None:
     resident = ctx.resident
     assert resident is not None
     news = ctx.t("progress_news_off" if resident.announcements_opt_out else "progress_news_on")
-    linked = progress.projects_of_resident(ctx.conn, resident.id, limit=SHOWN)
+    linked = progress_summaries.projects_of_resident(ctx.conn, resident.id, limit=SHOWN)
     if not linked:
         ctx.reply(m.text(ctx.t("progress_none") + news, quick_reply=[news_action(ctx)]))
         return

@@ -1,7 +1,7 @@
 """The similar-idea check: before a typed idea is stored as new, show up to three
 similar ideas of the resident's district and let them support one instead.
 
-Search: :func:`pb.ideas.similar_in_district` (exact cosine between centred
+Search: :func:`pb.ideas.similar_in_district` (exact cosine between grouping
 vectors over the district's active ideas, the resident's own left out).
 The best idea of each cluster is kept, so three bubbles show three
 different groups. A suggestion is shown only at or above
@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot import conversation
+from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import idea as idea_step
 from pb import ideas, supports
 
 #: Cosine between grouping vectors (``nlp.represent``, issue 9) at or above
@@ -59,13 +58,15 @@ def threshold_for(model_name: str) -> float:
     raise KeyError(f"no similar-idea threshold for embedder {model_name!r}")
 
 
-def find(ctx: Context, process_id: int, raw: np.ndarray) -> list[ideas.SimilarIdea]:
-    """Up to :data:`MAX_SHOWN` similar ideas above the threshold, one per cluster, best first."""
+def find(ctx: Context, process_id: int, grouping: np.ndarray) -> list[ideas.SimilarIdea]:
+    """Up to :data:`MAX_SHOWN` similar ideas above the threshold, one per cluster, best first.
+
+    ``grouping`` is the new idea's grouping vector, (dim,) float32 (``ctx.embed``).
+    """
     assert ctx.resident is not None and ctx.resident.district is not None
-    mean = ctx.mean if ctx.mean is not None else np.zeros_like(raw)
     found = ideas.similar_in_district(
         ctx.conn, process_id=process_id, district=ctx.resident.district, model=ctx.model_name,
-        raw=raw, mean=mean, limit=CANDIDATES, exclude_resident=ctx.resident.id)
+        grouping=grouping, limit=CANDIDATES, exclude_resident=ctx.resident.id)
     threshold = threshold_for(ctx.model_name)
     shown: list[ideas.SimilarIdea] = []
     clusters_seen: set[int] = set()
@@ -82,16 +83,17 @@ def find(ctx: Context, process_id: int, raw: np.ndarray) -> list[ideas.SimilarId
     return shown
 
 
-def offer(ctx: Context, process_id: int, body: str, raw: np.ndarray, notes: list[str]) -> bool:
+def offer(ctx: Context, process_id: int, body: str, grouping: np.ndarray,
+          notes: list[str]) -> bool:
     """Show similar ideas and keep ``body`` pending; False (nothing sent) when none is close."""
-    shown = find(ctx, process_id, raw)
+    shown = find(ctx, process_id, grouping)
     if not shown:
         return False
     entry = conversation.put(ctx, "pending_idea", text=body, event=ctx.webhook_event_id,
                              candidates=[s.id for s in shown],
                              nonce=conversation.new_nonce())
     ctx.reply(*[m.text(n) for n in notes],
-              m.text(ctx.t("similar_intro", district=idea_step.district_shown(
+              m.text(ctx.t("similar_intro", district=intake.district_shown(
                   ctx, ctx.resident.district))),
               carousel_message(ctx, shown, entry["nonce"]))
     return True
@@ -111,7 +113,7 @@ def carousel_message(ctx: Context, shown: list[ideas.SimilarIdea], nonce: str) -
         bubbles.append(m.bubble(
             header=ctx.t("similar_header", i=i, n=len(shown)),
             body=[m.flex_text(m.clip(s.text, TEXT_SHOWN), size="md", max_lines=6),
-                  m.flex_text(ctx.t("backers", n=backers.get(s.id, 1)), color=m.MUTED)],
+                  m.flex_text(ctx.tn("backers", backers.get(s.id, 1)), color=m.MUTED)],
             footer=[
                 m.flex_button(m.postback_action(
                     support_label, m.postback_data("sim", c="s", i=s.id, n=nonce),
@@ -138,9 +140,8 @@ def on_choice(ctx: Context, values: dict[str, str]) -> None:
         return
     if choice == "n":
         conversation.pop(ctx, "pending_idea")
-        if ctx.user_id:
-            ctx.show_loading(ctx.user_id)
-        idea_step.store_new(ctx, str(pending["text"]), str(pending["event"]))
+        ctx.show_loading()
+        intake.store_new(ctx, str(pending["text"]), str(pending["event"]))
         return
     try:
         idea_id = int(values.get("i", ""))
@@ -159,6 +160,6 @@ def on_choice(ctx: Context, values: dict[str, str]) -> None:
                          webhook_event_id=ctx.webhook_event_id)
     n = supports.backers(ctx.conn, [idea_id]).get(idea_id, 1)
     if added:
-        ctx.reply(m.text(ctx.t("support_recorded", n=n, text=m.clip(target.text, 120))))
+        ctx.reply(m.text(ctx.tn("support_recorded", n, text=m.clip(target.text, 120))))
     else:
-        ctx.reply(m.text(ctx.t("support_already", n=n)))
+        ctx.reply(m.text(ctx.tn("support_already", n)))

@@ -30,10 +30,10 @@ import datetime as dt
 from typing import Any
 
 from bot import messages as m
-from bot.catalog import CATALOG
+from bot import catalog
 from bot.context import Context
-from pb import ballots, districts, results, rounds
-from pb.ballots import BallotError, Draft
+from pb import ballots, districts, rounds
+from pb.ballots import BallotDraft, BallotError
 from pb.rounds import Round, RoundProject
 from pb.thaidate import BANGKOK, be_date
 
@@ -68,7 +68,7 @@ def area(ctx: Context, found: Round) -> str:
 
 def rule_line(ctx: Context, found: Round) -> str:
     if found.ballot_type == "approval":
-        return ctx.t("vote_rule_approval", k=found.max_picks or 0)
+        return ctx.tn("vote_rule_approval", found.max_picks or 0)
     return ctx.t("vote_rule_knapsack", budget=baht(found.budget_baht))
 
 
@@ -97,7 +97,7 @@ def on_menu(ctx: Context) -> None:
     elif open_now:
         items = [m.postback_action(m.clip(r.title, m.LABEL_MAX), _data("open", r.id),
                                    display_text=m.clip(r.title, 300)) for r in open_now[:13]]
-        ctx.reply(m.text(ctx.t("vote_choose_round", n=len(open_now)), quick_reply=items))
+        ctx.reply(m.text(ctx.tn("vote_choose_round", len(open_now)), quick_reply=items))
     else:
         ctx.reply(m.text(_none_text(ctx, resident.district)))
 
@@ -166,12 +166,12 @@ def error_text(ctx: Context, exc: BallotError, found: Round | None) -> str:
             mine = districts.ENGLISH_NAMES.get(mine, mine)
         return ctx.t("vote_err_not_in_scope", area=area(ctx, found), district=mine or "-")
     if exc.code == "too_many":
-        return ctx.t("vote_err_too_many", k=values.get("k", 0))
+        return ctx.tn("vote_err_too_many", values.get("k", 0))
     if exc.code == "over_budget":
         return ctx.t("vote_err_over_budget", total=baht(values.get("total", 0)),
                      budget=baht(values.get("budget", 0)))
     key = f"vote_err_{exc.code}"
-    return ctx.t(key) if key in CATALOG else ctx.t("vote_err_bad_button")
+    return ctx.t(key) if catalog.has(key) else ctx.t("vote_err_bad_button")
 
 
 # --- the carousel -----------------------------------------------------------------------
@@ -204,7 +204,7 @@ def show_round(ctx: Context, found: Round, page: int, *, intro: bool = False) ->
 
 
 def carousel_message(ctx: Context, found: Round, on_ballot: list[RoundProject],
-                     pages: list[list[RoundProject]], page: int, current: Draft) -> dict:
+                     pages: list[list[RoundProject]], page: int, current: BallotDraft) -> dict:
     """One page as a Flex carousel (≤12 bubbles), with summary and page quick replies."""
     picked = set(current.picks)
     number = {p.id: n for n, p in enumerate(on_ballot, start=1)}
@@ -287,7 +287,7 @@ def on_add(ctx: Context, found: Round, values: dict[str, str]) -> None:
             note = ctx.t("vote_refused_over_budget", title=m.clip(project.title, 80),
                          cost=baht(project.cost_baht), left=baht(found.budget_baht - used))
         else:
-            note = ctx.t("vote_refused_too_many", k=found.max_picks or 0)
+            note = ctx.tn("vote_refused_too_many", found.max_picks or 0)
         ctx.reply(summary_message(ctx, found, on_ballot, current, note))
         return
     current = ballots.set_draft(ctx.conn, current, [*current.picks, project.id])
@@ -319,13 +319,13 @@ def on_summary(ctx: Context, found: Round, values: dict[str, str]) -> None:
 
 
 def summary_message(ctx: Context, found: Round, on_ballot: dict[int, RoundProject],
-                    current: Draft, note: str | None) -> dict:
+                    current: BallotDraft, note: str | None) -> dict:
     """The running summary: picks used of k (approval) or baht used of the envelope
     (knapsack), the picks, whether they are saved; quick replies to confirm or go on."""
     picks = [on_ballot[p] for p in current.picks if p in on_ballot]
     used = sum(p.cost_baht for p in picks)
     if found.ballot_type == "approval":
-        head = ctx.t("vote_used_picks", n=len(picks), k=found.max_picks or len(on_ballot))
+        head = ctx.tn("vote_used_picks", found.max_picks or len(on_ballot), used=len(picks))
     else:
         head = ctx.t("vote_used_budget", used=baht(used), budget=baht(found.budget_baht),
                      left=baht(found.budget_baht - used))
@@ -394,8 +394,8 @@ def receipt_message(ctx: Context, found: Round, on_ballot: dict[int, RoundProjec
                                 f"{ctx.t('vote_baht')}", max_lines=2))
     if len(picks) > SUMMARY_LISTED:
         body.append(m.flex_text(ctx.t("vote_and_more", n=len(picks) - SUMMARY_LISTED)))
-    body.append(m.flex_text(ctx.t("vote_receipt_total", n=len(picks),
-                                  total=baht(sum(p.cost_baht for p in picks))), weight="bold"))
+    body.append(m.flex_text(ctx.tn("vote_receipt_total", len(picks),
+                                   total=baht(sum(p.cost_baht for p in picks))), weight="bold"))
     body.append(m.flex_text(ctx.t("vote_receipt_when", at=when(ctx, ballot.updated_at),
                                   closes=when(ctx, found.closes_at)), color=m.MUTED))
     footer = [m.flex_button(_action(ctx, "vote_change_button", "open", found.id, g=0),
@@ -411,44 +411,3 @@ COMMANDS = {
     "sum": on_summary,
     "ok": on_confirm,
 }
-
-
-# --- notices (sent by workers.voting through the outbox) -------------------------------
-
-
-def open_notice(found: Round, language: str, t) -> list[dict]:
-    """The "voting is open" multicast for residents in scope, in ``language``.
-
-    Args:
-        t: ``bot.catalog.t``.
-    """
-    shown = found.district if language == "th" else districts.ENGLISH_NAMES.get(
-        found.district or "", found.district)
-    place = t("vote_city", language) if found.district is None else (
-        f"เขต{shown}" if language == "th" else shown)
-    local = found.closes_at.astimezone(BANGKOK)
-    closes = f"{be_date(local)} {local:%H:%M}"
-    label = t("vote_now_button", language)
-    action = m.postback_action(label, _data("open", found.id), display_text=label)
-    return [m.text(t("vote_open_notice", language, title=found.title, area=place,
-                     budget=f"{found.budget_baht:,}", closes=closes), quick_reply=[action])]
-
-
-def result_notice(found: Round, result: results.RoundResult, titles: dict[str, str],
-                  language: str, url: str, t) -> list[dict]:
-    """The result message for the round's voters, in ``language``.
-
-    Args:
-        titles: round project code → title.
-        url: the public results page.
-    """
-    if not result.quorum_met:
-        return [m.text(t("vote_result_invalid", language, title=found.title, n=result.ballots,
-                         quorum=result.quorum_required, url=url))]
-    winners = "\n".join(f"{n}. {m.clip(titles.get(code, code), 80)}"
-                        for n, code in enumerate(result.winners[:20], start=1))
-    if len(result.winners) > 20:
-        winners += "\n" + t("vote_and_more", language, n=len(result.winners) - 20)
-    return [m.text(t("vote_result_notice", language, title=found.title, n=result.ballots,
-                     winners=winners or "-", used=f"{result.budget_used:,}",
-                     budget=f"{found.budget_baht:,}", url=url))]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from pb import ballots, results, rounds
+from pb import ballots, results, round_changes, rounds
 from pb.districts import THAI_NAMES
 from pb.pabulib import PbInstance, read_pb
 from pb.scope import Scope
@@ -87,8 +87,8 @@ def make_round(conn: psycopg.Connection, instance: PbInstance
             max_picks=min(k, len(ids)), quorum_kind="ballots", quorum_value=0,
             opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(days=1),
             rule="greedy", project_ids=ids)
-        round_id = rounds.create(conn, Scope.system(), fields)
-        rounds.open_round(conn, Scope.system(), round_id, 1)
+        round_id = round_changes.create(conn, Scope.system(), fields)
+        round_changes.open_round(conn, Scope.system(), round_id, 1)
         on_ballot = rounds.projects_of(conn, round_id)
     return (round_id, {p.project_id: rp.id for p, rp in zip(instance.projects, on_ballot)},
             {rp.code: p.project_id for p, rp in zip(instance.projects, on_ballot)})

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from pb import announcement_queue
 from pb import announcements as ann
 from pb.scope import Scope
 from siang.bench.common import Stopwatch, finish, print_table
@@ -66,21 +67,20 @@ def _queue(h: Harness) -> tuple[int, list[int], float]:
     with h.connect() as conn, Stopwatch() as watch:
         conn.autocommit = False
         with conn.transaction():
-            announcement_id = ann.create(conn, scope, ann.Draft(audience="all", text_th=TEXT,
+            announcement_id = ann.create(conn, scope, ann.AnnouncementDraft(audience="all", text_th=TEXT,
                                                                 urgent=True))
-            ids = ann.queue(conn, scope, announcement_id, 1,
+            ids = announcement_queue.queue(conn, scope, announcement_id, 1,
                             lambda language: [{"type": "text", "text": TEXT}])
     return announcement_id, ids, watch.seconds
 
 
 def _enqueue(h: Harness, ids: list[int]) -> None:
-    from bot.app import make_queues
+    from workers.queues import Queues
 
-    redis_conn, queue, _ = make_queues(h.settings.redis_url)
+    queues = Queues.from_url(h.settings.redis_url)
     for outbox_id in ids:
-        queue.enqueue("workers.jobs.deliver_outbox", outbox_id, job_id=f"outbox-{outbox_id}",
-                      result_ttl=60, failure_ttl=86400)
-    redis_conn.close()
+        queues.enqueue_delivery(outbox_id)
+    queues.redis.close()
 
 
 def _progress(h: Harness, announcement_id: int) -> dict[str, int]:

@@ -36,7 +36,6 @@ Options: ``rows`` (use N dev rows), ``seeds`` (default 3).
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 import warnings

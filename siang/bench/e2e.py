@@ -191,7 +191,7 @@ def _stages(harness: Harness, timeline: list[tuple[str, float, float]]) -> dict:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
-    from bot.app import event_job_id
+    from workers.queues import event_job_id
 
     with harness.connect() as conn:
         ids = dict(conn.execute("SELECT webhook_event_id, id FROM webhook_events").fetchall())

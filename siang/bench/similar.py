@@ -199,7 +199,6 @@ def run(options: dict) -> dict:
             loaded = size
             print(f"{size:,} ideas stored ({time.perf_counter() - t0:.0f} s)", flush=True)
             embed_s, search_s, total_s = [], [], []
-            zeros = np.zeros(384, dtype=np.float32)
             with harness.connect() as conn:
                 for q in queries:
                     t0 = time.perf_counter()
@@ -208,7 +207,7 @@ def run(options: dict) -> dict:
                     t1 = time.perf_counter()
                     ideas.similar_in_district(conn, process_id=process_id,
                                               district=str(corpus.districts[q]),
-                                              model="multilingual-e5-small", raw=g, mean=zeros,
+                                              model="multilingual-e5-small", grouping=g,
                                               limit=20)
                     t2 = time.perf_counter()
                     embed_s.append(t1 - t0)

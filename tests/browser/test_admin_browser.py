@@ -67,7 +67,7 @@ def world(db, clean, accounts, sim):
                         lat_lon=(13.6450, 100.4990))
     other = seed_ideas(db, clean, [(OTHER, "ขยะล้นถังริมคลองทุกวัน")])
     for district in (HOME, OTHER):
-        refresh_keywords(db, clean.mean, roads.process_id, district)
+        refresh_keywords(db, roads.process_id, district)
     return {"road": cluster_of(db, roads.ideas[0]), "light": cluster_of(db, lights.ideas[0]),
             "other": cluster_of(db, other.ideas[0]), "road_ideas": roads.ideas,
             "light_ideas": lights.ideas}

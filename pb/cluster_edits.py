@@ -1,0 +1,218 @@
+"""Staff actions on clusters: rename, lock, merge, move ideas, split.
+
+Each action locks the clusters it touches (:func:`lock_clusters`), checks the
+``review_version`` the staff member saw (:class:`~pb.review.VersionConflict`
+otherwise), marks them reviewed and writes one audit entry, in the caller's
+transaction (see :mod:`pb.review`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.rows import class_row
+
+from pb import audit
+from pb.review import MAX_LABEL_CHARS, Outcome, ReviewError, VersionConflict
+from pb.scope import Scope, ScopeError
+
+
+@dataclass
+class LockedCluster:
+    id: int
+    process_id: int
+    district: str
+    label: str | None
+    locked: bool
+    size: int
+    version: int
+    reviewed_at: dt.datetime | None
+    reviewed_by_name: str | None
+
+
+def lock_clusters(conn: psycopg.Connection, scope: Scope, ids: list[int]
+                  ) -> dict[int, LockedCluster]:
+    """Row-lock clusters (in id order, so two actions cannot deadlock) and check scope.
+
+    Raises:
+        ScopeError: one is missing or outside the scope.
+        ReadOnlyError: the scope cannot write.
+    """
+    conn.execute("SET LOCAL lock_timeout = '5s'")
+    with conn.cursor(row_factory=class_row(LockedCluster)) as cur:
+        cur.execute(
+            """SELECT c.id, c.process_id, c.district, c.label, c.locked, c.size,
+                      c.review_version AS version, c.reviewed_at,
+                      (SELECT s.display_name FROM staff s WHERE s.id = c.reviewed_by)
+                          AS reviewed_by_name
+                 FROM clusters c WHERE c.id = ANY(%s) ORDER BY c.id FOR UPDATE OF c""",
+            (sorted(set(ids)),))
+        rows = {r.id: r for r in cur.fetchall()}
+    for cluster_id in ids:
+        row = rows.get(cluster_id)
+        if row is None:
+            raise ScopeError(f"no cluster {cluster_id}")
+        scope.check(row.district, write=True)
+    return rows
+
+
+def check_version(row: LockedCluster, version: int) -> None:
+    if row.version != version:
+        raise VersionConflict(row.id, row.reviewed_by_name, row.reviewed_at)
+
+
+def touch(conn: psycopg.Connection, scope: Scope, ids: list[int]) -> None:
+    """Mark clusters reviewed, bump their version, recount active ideas, and mark their
+    keywords, medoid and centroid stale (the sweeper's refresh_keywords redoes them)."""
+    conn.execute(
+        """UPDATE clusters c
+              SET review_version = review_version + 1, reviewed_at = now(), reviewed_by = %s,
+                  updated_at = now(), size = active.n, last_idea_at = active.newest
+             FROM (SELECT x.id, count(i.id) AS n, max(i.created_at) AS newest
+                     FROM clusters x
+                     LEFT JOIN cluster_members m ON m.cluster_id = x.id
+                     LEFT JOIN ideas i ON i.id = m.idea_id AND i.status = 'active'
+                    WHERE x.id = ANY(%s) GROUP BY x.id) active
+            WHERE c.id = active.id""",
+        (scope.staff_id, ids))
+
+
+def members_of(conn: psycopg.Connection, cluster_id: int, idea_ids: list[int]) -> list[int]:
+    """The given ideas, checked to be members of the cluster.
+
+    Raises:
+        ReviewError: none given, or one is not in the cluster.
+    """
+    wanted = sorted(set(idea_ids))
+    if not wanted:
+        raise ReviewError("no_ideas")
+    found = [int(r[0]) for r in conn.execute(
+        "SELECT idea_id FROM cluster_members WHERE cluster_id = %s AND idea_id = ANY(%s) "
+        "ORDER BY idea_id", (cluster_id, wanted)).fetchall()]
+    if found != wanted:
+        raise ReviewError("not_members")
+    return wanted
+
+
+def outcome(rows: list[LockedCluster], **kwargs) -> Outcome:
+    """The :class:`~pb.review.Outcome` of an action on the locked ``rows``."""
+    return Outcome([r.id for r in rows], {(r.process_id, r.district) for r in rows}, **kwargs)
+
+
+def rename(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
+           label: str) -> Outcome:
+    """Set the cluster's label (empty clears it back to keywords)."""
+    label = " ".join(label.split())
+    if len(label) > MAX_LABEL_CHARS:
+        raise ReviewError("label_too_long", limit=MAX_LABEL_CHARS)
+    row = lock_clusters(conn, scope, [cluster_id])[cluster_id]
+    check_version(row, version)
+    conn.execute("UPDATE clusters SET label = %s WHERE id = %s", (label or None, cluster_id))
+    touch(conn, scope, [cluster_id])
+    audit.record(conn, scope, "cluster.rename", "cluster", cluster_id, district=row.district,
+                 before={"label": row.label}, after={"label": label or None})
+    return outcome([row])
+
+
+def set_locked(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
+               locked: bool) -> Outcome:
+    """Lock (the model never changes it) or unlock a cluster."""
+    row = lock_clusters(conn, scope, [cluster_id])[cluster_id]
+    check_version(row, version)
+    conn.execute("UPDATE clusters SET locked = %s WHERE id = %s", (locked, cluster_id))
+    touch(conn, scope, [cluster_id])
+    audit.record(conn, scope, "cluster.lock" if locked else "cluster.unlock", "cluster",
+                 cluster_id, district=row.district, before={"locked": row.locked},
+                 after={"locked": locked})
+    return outcome([row])
+
+
+def merge(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
+          target_id: int) -> Outcome:
+    """Move every idea of ``source`` into ``target``; the source is left empty and
+    remembers where its ideas went (``merged_into_id``).
+
+    Raises:
+        ReviewError: same cluster, different processes, or a locked source.
+        ScopeError / ReadOnlyError / VersionConflict: see :func:`lock_clusters`.
+    """
+    if source_id == target_id:
+        raise ReviewError("self_merge")
+    rows = lock_clusters(conn, scope, [source_id, target_id])
+    source, target = rows[source_id], rows[target_id]
+    check_version(source, version)
+    if source.process_id != target.process_id:
+        raise ReviewError("different_process")
+    if source.locked:
+        raise ReviewError("locked")
+    moved = [int(r[0]) for r in conn.execute(
+        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
+            WHERE cluster_id = %s RETURNING idea_id""", (target_id, source_id)).fetchall()]
+    conn.execute("UPDATE clusters SET merged_into_id = %s WHERE id = %s", (target_id, source_id))
+    touch(conn, scope, [source_id, target_id])
+    audit.record(conn, scope, "cluster.merge", "cluster", source_id, district=source.district,
+                 before={"source": {"id": source_id, "size": source.size, "label": source.label},
+                         "target": {"id": target_id, "size": target.size}},
+                 after={"target": target_id, "ideas": sorted(moved)})
+    return outcome([source, target], moved=len(moved))
+
+
+def move(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
+         idea_ids: list[int], target_id: int) -> Outcome:
+    """Move selected ideas from ``source`` to ``target`` (placed by staff).
+
+    Raises:
+        ReviewError: same cluster, different processes, or an idea not in the source.
+    """
+    if source_id == target_id:
+        raise ReviewError("same_cluster")
+    rows = lock_clusters(conn, scope, [source_id, target_id])
+    source, target = rows[source_id], rows[target_id]
+    check_version(source, version)
+    if source.process_id != target.process_id:
+        raise ReviewError("different_process")
+    ids = members_of(conn, source_id, idea_ids)
+    conn.execute(
+        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
+            WHERE cluster_id = %s AND idea_id = ANY(%s)""", (target_id, source_id, ids))
+    touch(conn, scope, [source_id, target_id])
+    audit.record(conn, scope, "cluster.move", "cluster", source_id, district=source.district,
+                 before={"cluster": source_id, "ideas": ids},
+                 after={"cluster": target_id, "ideas": ids})
+    return outcome([source, target], moved=len(ids))
+
+
+def split(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
+          idea_ids: list[int], label: str = "") -> Outcome:
+    """Take selected ideas out of ``source`` into a new cluster (same district and
+    process), optionally labelled. Its centroid is filled in by the next keyword
+    refresh; until then new ideas do not join it.
+
+    Raises:
+        ReviewError: no ideas, all of them (that is a rename), or not members.
+    """
+    label = " ".join(label.split())
+    if len(label) > MAX_LABEL_CHARS:
+        raise ReviewError("label_too_long", limit=MAX_LABEL_CHARS)
+    source = lock_clusters(conn, scope, [source_id])[source_id]
+    check_version(source, version)
+    ids = members_of(conn, source_id, idea_ids)
+    total = conn.execute("SELECT count(*) FROM cluster_members WHERE cluster_id = %s",
+                         (source_id,)).fetchone()
+    if total and len(ids) >= int(total[0]):
+        raise ReviewError("all_ideas")
+    new_row = conn.execute(
+        """INSERT INTO clusters (process_id, district, label) VALUES (%s, %s, %s) RETURNING id""",
+        (source.process_id, source.district, label or None)).fetchone()
+    assert new_row is not None
+    new_id = int(new_row[0])
+    conn.execute(
+        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
+            WHERE cluster_id = %s AND idea_id = ANY(%s)""", (new_id, source_id, ids))
+    touch(conn, scope, [source_id, new_id])
+    audit.record(conn, scope, "cluster.split", "cluster", source_id, district=source.district,
+                 before={"cluster": source_id, "ideas": ids},
+                 after={"cluster": new_id, "label": label or None, "ideas": ids})
+    return outcome([source], new_cluster_id=new_id, moved=len(ids))

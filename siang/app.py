@@ -1,0 +1,96 @@
+"""``create_app(settings)``: the whole web wiring in one place (STYLE.md habit 1).
+
+The composition root: the only module that knows the webhook (``bot``), the
+admin (``admin``) and the queues (``workers.queues``) at once. The blueprints
+never import this module: they read :class:`AppState` from
+``current_app.extensions["siang"]`` by attribute name (duck-typed), so the
+imports run one way, ``siang`` → ``bot`` / ``admin`` → ``pb``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask import Flask, jsonify
+from linebot.v3.webhook import WebhookParser
+from psycopg_pool import ConnectionPool
+from rq import Queue
+
+from bot.settings import Settings, SettingsError
+from pb import db
+from workers.queues import Queues
+
+
+@dataclasses.dataclass
+class AppState:
+    """What the web process shares between requests, in ``app.extensions["siang"]``.
+
+    The blueprints read these attributes by name; renaming one is a change of
+    their contract: ``settings`` (admin), ``pool`` (webhook, admin),
+    ``parser`` (webhook), ``queues`` (webhook, admin) and ``upkeep``
+    (admin's voting-round jobs).
+    """
+
+    settings: Settings
+    pool: ConnectionPool
+    queues: Queues
+    parser: WebhookParser
+
+    @property
+    def upkeep(self) -> Queue:
+        """The upkeep queue (keywords, reclusters, voting-round jobs)."""
+        return self.queues.upkeep
+
+
+def check_web_settings(settings: Settings) -> None:
+    """Refuse settings the web process cannot run with.
+
+    Raises:
+        SettingsError: ``SIANG_SECRET_KEY`` is empty. Every web worker (the
+            Procfile runs two) must sign sessions and CSRF tokens with the
+            same key, so none may make up its own.
+    """
+    if not settings.secret_key:
+        raise SettingsError(
+            "SIANG_SECRET_KEY must be set: the key that signs staff sessions, the same in "
+            "every web process (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+
+
+def create_app(settings: Settings) -> Flask:
+    """Build the web app: the LINE webhook and the staff admin.
+
+    ``settings.database_url`` and ``settings.redis_url`` must be concrete
+    (the CLI resolves embedded servers first). Connections open lazily.
+
+    Raises:
+        SettingsError: ``settings.secret_key`` is empty (:func:`check_web_settings`).
+        ValueError: ``database_url`` or ``redis_url`` is empty.
+    """
+    check_web_settings(settings)
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("create_app needs database_url and redis_url")
+    import admin
+    from bot.webhook import bp as webhook_bp
+
+    # No app-wide static folder: the admin blueprint serves its own, and nothing
+    # else is public (bot/static holds the rich-menu image uploaded to LINE).
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.webhook_max_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+    )
+    pool = db.make_pool(settings.database_url)
+    pool.open(wait=False)
+    app.extensions["siang"] = AppState(settings, pool, Queues.from_url(settings.redis_url),
+                                       WebhookParser(settings.channel_secret))
+    app.register_blueprint(webhook_bp)
+    admin.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    return app
