@@ -122,3 +122,10 @@ def test_a_second_tap_of_the_erase_confirmation_is_answered(chat, sim):
     texts = [m["message"].get("text", "") for m in sim.messages(nok.user_id, since=nok.seen)]
     assert len(texts) == 2, texts
     assert "ข้อมูลของคุณถูกลบไปแล้วค่ะ" in texts[1]
+
+
+def test_the_readme_shows_the_table_as_it_is():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert policy.markdown_table() in readme

@@ -82,6 +82,7 @@ def on_postback(ctx: Context) -> None:
 
 EVENT_HANDLERS: dict[type, Callable[[Context], None]] = {
     JoinEvent: group.on_event,
+    LeaveEvent: group.on_event,
     FollowEvent: follow.on_follow,
     UnfollowEvent: follow.on_unfollow,
     MessageEvent: on_message,
@@ -98,8 +99,12 @@ def dispatch(ctx: Context) -> None:
     """
     row = policy.decide(*event_key(ctx.event))
     if row.action == policy.STORE:
-        if isinstance(ctx.event, LeaveEvent):
-            group.on_event(ctx)          # remembered; no reply token to answer with
+        return
+    if row.action == policy.RECORD:
+        handler = EVENT_HANDLERS.get(type(ctx.event))
+        if handler is not None:
+            handler(ctx)
+        ctx.replies.clear()              # LINE gives these events no reply token
         return
     if group.chat_of(ctx) is not None:
         group.on_event(ctx)

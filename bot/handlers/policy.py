@@ -8,6 +8,8 @@ is stored in ``webhook_events`` by the webhook before this table is read.
 Actions:
 
 * ``answer``: the conversation step runs and replies (with the reply token).
+* ``record``: the step runs and changes state (a block, leaving a group) but
+  never replies: LINE gives no reply token for these events.
 * ``store``: stored and marked processed; no reply, with the reason given.
 
 Sources (LINE Messaging API, "Webhook event objects"): ``user`` is a 1:1
@@ -23,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 
 ANSWER = "answer"
+RECORD = "record"
 STORE = "store"
 
 
@@ -31,7 +34,7 @@ class Row:
     event: str          # webhook event type ("message", "postback", ...), or "*" for any
     source: str         # "user", "group", "room", or "*"
     mode: str           # "active", "standby", or "*"
-    action: str         # ANSWER or STORE
+    action: str         # ANSWER, RECORD or STORE
     what: str           # what Siang does, as a resident or operator would read it
 
 
@@ -42,13 +45,14 @@ EVENT_TABLE: tuple[Row, ...] = (
     Row("postback", "user", "active", ANSWER, "a button: consent, district, similar idea, vote, privacy; "
         "an old button from a user Siang has no row for starts again with the consent question"),
     Row("follow", "user", "active", ANSWER, "welcome, privacy notice and the consent question"),
-    Row("unfollow", "user", "active", STORE, "blocked: no reply token; pushes stop"),
+    Row("unfollow", "user", "active", RECORD, "blocked: the resident is marked blocked and "
+        "pushes stop; no reply token"),
     Row("join", "group", "active", ANSWER, "one invitation to chat 1:1"),
     Row("join", "room", "active", ANSWER, "one invitation to chat 1:1"),
     Row("message", "group", "active", ANSWER, "first mention of the account only: one invitation "
         "to chat 1:1; any other group message is stored, never read as an idea"),
     Row("message", "room", "active", ANSWER, "as in a group"),
-    Row("leave", "*", "active", STORE, "removed from the group: remembered so no invitation is due"),
+    Row("leave", "*", "active", RECORD, "removed from the group: remembered; no reply token"),
     Row("postback", "group", "active", STORE, "Siang posts no buttons in groups"),
     Row("postback", "room", "active", STORE, "Siang posts no buttons in rooms"),
     Row("unsend", "*", "active", STORE, "LINE removes the message; an idea it became stays "
