@@ -43,6 +43,10 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("admin.rounds", "/rounds"),                 # issue 6: voting rounds
     ("admin.progress", "/progress"),             # issue 7: BMA progress reports
     ("admin.announcements", "/announcements"),   # issue 7: announcements to residents
+    ("admin.dashboard", ""),                     # issue 16: the home page, /admin/
+    ("admin.exports", "/exports"),               # issue 16: CSV downloads
+    ("admin.sent", "/sent"),                     # issue 16: what residents were told automatically
+    ("admin.similar", ""),                       # issue 15: similar-idea rule, duplicates
 )
 
 def limiter_storage_uri(redis_url: str) -> str:
@@ -127,6 +131,7 @@ def _blueprint() -> Blueprint:
     bp.app_template_filter("be_date")(_be_date)
     bp.app_template_filter("be_datetime")(_be_datetime)
     bp.app_template_filter("baht")(_baht)
+    bp.app_template_filter("cluster_name")(import_module("admin.similar").cluster_name)
     bp.app_context_processor(_template_globals)
     from admin.errors import register
 
@@ -162,9 +167,20 @@ def _baht(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
 
+def _district_label(name: str | None) -> str:
+    """A district as the staff member reads it: Thai, or its English name on English
+    pages (issue 16: "District ประเวศ" on an English page); "" for None."""
+    if not name:
+        return ""
+    if str(get_locale() or "th") == "en":
+        return districts.ENGLISH_NAMES.get(name, name)
+    return name
+
+
 def _template_globals():
     from admin import messages
     from admin.auth import current_scope
 
     return {"district_en": districts.ENGLISH_NAMES, "labels": messages,
+            "district_label": _district_label,
             "current_scope": current_scope, "locale": str(get_locale() or "th")}

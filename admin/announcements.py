@@ -5,9 +5,12 @@ project's progress, and choose the audience (the project's supporters, the
 voters of a round, a district's residents, every follower). The preview
 renders the messages server-side in the style of the LINE emulator's chat
 page (:func:`preview`), with how many residents it will reach and who is
-left out (opted out). Sending writes the outbox batches
-(:func:`pb.announcement_queue.queue`); the page then shows delivery progress and
-final statistics, refreshing itself while batches are still going.
+left out (opted out). Sending only checks, counts and stores the composed
+messages (:func:`pb.announcement_queue.start`); resolving the audience and
+writing the outbox batches is the ``queue_announcement`` job on the upkeep
+queue, never this request (a city-wide audience is a million residents). The
+page then shows the queuing progress ("n of N residents"), delivery progress
+and final statistics, refreshing itself while either is still going.
 
 Quiet hours (21:00–08:00 Bangkok) hold non-urgent announcements until 08:00.
 """
@@ -19,6 +22,7 @@ import re
 from typing import Any
 
 import psycopg
+import redis
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
@@ -320,7 +324,10 @@ def stats_json(announcement_id: int):
     with db() as conn:
         found = ann.get(conn, current_scope(), announcement_id)
         stats = announcement_stats.stats(conn, announcement_id)
-    return jsonify(state=found.state, method=found.method, done=stats.done,
+    return jsonify(state=found.state, method=found.method,
+                   done=stats.done and found.state != "queuing",
+                   audience_size=found.audience_size, queued=found.queued_count,
+                   queued_percent=found.queued_percent,
                    percent=stats.percent, batches=stats.batches, pending=stats.pending,
                    sending=stats.sending, sent=stats.sent, failed=stats.failed,
                    recipients=stats.recipients, delivered=stats.delivered, dropped=stats.dropped,
@@ -337,8 +344,9 @@ def send(announcement_id: int):
     try:
         with db() as conn, conn.transaction():
             found = ann.get(conn, current_scope(), announcement_id)
-            outbox_ids = announcement_queue.queue(conn, current_scope(), announcement_id, int(raw),
-                                   lambda language: _messages(conn, found, language))
+            outbox_ids = announcement_queue.start(conn, current_scope(), announcement_id,
+                                                  int(raw),
+                                                  lambda language: _messages(conn, found, language))
             queued = ann.get(conn, current_scope(), announcement_id)
     except ann.AnnouncementConflict:
         flash(_("This announcement changed or was already sent while you had the page open. "
@@ -351,7 +359,17 @@ def send(announcement_id: int):
         flash(_("The announcement is busy. Nothing was sent: try again."), "error")
         return redirect(back, code=303)
     after_commit(outbox_ids=outbox_ids)
-    if outbox_ids:
+    if queued.state == "queuing":
+        _enqueue_queuing(announcement_id)
+    if queued.state == "queuing" and queued.not_before and queued.not_before <= ann.clock():
+        flash(ngettext("Preparing the batches for %(n)s resident: this page shows the progress.",
+                       "Preparing the batches for %(n)s residents: this page shows the progress.",
+                       queued.audience_size, n=queued.audience_size), "success")
+    elif queued.state == "queuing":
+        flash(ngettext("Queued for %(n)s resident; it goes out on %(at)s.",
+                       "Queued for %(n)s residents; it goes out on %(at)s.", queued.audience_size,
+                       n=queued.audience_size, at=_local(queued.not_before)), "success")
+    elif outbox_ids:
         flash(_("Sending to %(n)s residents in %(b)s batches.", n=queued.recipients,
                 b=queued.batches), "success")
     else:
@@ -359,6 +377,16 @@ def send(announcement_id: int):
                        "Queued for %(n)s residents; it goes out on %(at)s.", queued.recipients,
                        n=queued.recipients, at=_local(queued.not_before)), "success")
     return redirect(back, code=303)
+
+
+def _enqueue_queuing(announcement_id: int) -> None:
+    """The ``queue_announcement`` job, after the commit. If Redis is down the sweeper
+    enqueues it once the announcement has waited a minute (``announcement_queue.stalled``)."""
+    try:
+        current_app.extensions["siang"].queues.enqueue_announcement(announcement_id)
+    except redis.RedisError as exc:
+        current_app.logger.warning("announcement %s: enqueue failed (%s); the sweeper will "
+                                   "catch up", announcement_id, type(exc).__name__)
 
 
 def _local(value: dt.datetime | None) -> str:

@@ -41,7 +41,16 @@ from pb.scope import Scope
 from workers.queues import Queues
 
 log = logging.getLogger(__name__)
-LOGIN_LIMIT = "5 per minute;30 per hour"    # failed sign-ins per client address
+# Failed sign-ins are counted twice (issue 16): per account, wherever they come from, and
+# per client address, across accounts. A whole district office signs in from one NAT
+# address, so the address limit is loose (it stops password spraying) and the account
+# limit is tight (it stops guessing one password): one locked account leaves the
+# office's other accounts working. Successful sign-ins count for neither.
+LOGIN_LIMIT_ACCOUNT = "5 per minute;30 per hour"
+LOGIN_LIMIT_ADDRESS = "30 per minute;200 per hour"
+# Pages a staff member with a temporary password may still open (issue 16).
+_BEFORE_PASSWORD_CHANGE = frozenset({"admin.auth.password", "admin.auth.logout",
+                                     "admin.auth.language", "admin.auth.login", "admin.static"})
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.auth.login"
@@ -58,6 +67,24 @@ def _is_webhook() -> bool:
 
 
 bp = Blueprint("auth", __name__)
+
+
+def login_account_key() -> str:
+    """The per-account rate-limit key of a sign-in: the username as typed, normalised
+    as ``pb.staff`` does (so "Admin " and "admin" share one count)."""
+    return "account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+@bp.before_app_request
+def _password_change_first():
+    """A staff member signed in with a temporary password (an admin made the account
+    or reset it) sees only the password page until they choose their own."""
+    if not (request.blueprint or "").startswith("admin") or \
+            request.endpoint in _BEFORE_PASSWORD_CHANGE:
+        return None
+    if current_user.is_authenticated and current_user.staff.must_change_password:
+        return redirect(url_for("admin.auth.password"))
+    return None
 
 
 class StaffUser:
@@ -156,10 +183,10 @@ def after_commit(*, refresh: Iterable[tuple[int, str]] = (),
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the admin; anything else goes to the cluster list."""
+    """Only a path inside the admin; anything else goes to the dashboard."""
     if target and target.startswith("/admin") and not target.startswith("//"):
         return target
-    return url_for("admin.clusters.index")
+    return url_for("admin.dashboard.index")
 
 
 class LoginForm(FlaskForm):
@@ -174,7 +201,9 @@ class PasswordForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"],
+@limiter.limit(LOGIN_LIMIT_ACCOUNT, methods=["POST"], key_func=login_account_key,
+               deduct_when=lambda response: response.status_code == 401)
+@limiter.limit(LOGIN_LIMIT_ADDRESS, methods=["POST"],
                deduct_when=lambda response: response.status_code == 401)
 def login():
     """Sign in with username and password; 401 and a Thai message when wrong."""
@@ -242,11 +271,13 @@ def password():
 
                 error = error_text(exc)
             if error is None:
+                staff.must_change_password = False
                 login_user(StaffUser(staff))     # this session goes on with the new nonce
                 flash(_("Your password was changed. Other sessions were signed out."),
                       "success")
-                return redirect(url_for("admin.clusters.index"))
+                return redirect(url_for("admin.dashboard.index"))
     return render_template("admin/password.html", form=form, error=error,
+                           must_change=current_user.staff.must_change_password,
                            min_chars=staff_rows.MIN_PASSWORD_CHARS), (400 if error else 200)
 
 
@@ -261,9 +292,3 @@ def language():
         with db() as conn:
             staff_rows.set_language(conn, current_user.staff.id, lang)
     return redirect(safe_next(request.form.get("next")))
-
-
-@bp.get("/")
-@login_required
-def home():
-    return redirect(url_for("admin.clusters.index"))

@@ -17,7 +17,7 @@ from flask_babel import ngettext
 
 from admin.auth import after_commit, current_scope, db, login_required, write_required
 from admin.messages import error_text
-from pb import cluster_edits, districts, moderation, review
+from pb import cluster_edits, districts, moderation, review, topic_terms
 from pb import projects as project_rows
 from pb.thaidate import be_date
 
@@ -53,17 +53,51 @@ def index():
     q = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS] or None
     min_size, max_size = _arg_int("min_size"), _arg_int("max_size")
     page = _arg_int("page", 1, 100_000) or 1
+    searched, searched_district = _search_terms(q, district, request.args.get("exact") == "1")
     with db() as conn:
         rows, total = review.list_clusters(
-            conn, scope, district=district, status=status, min_size=min_size, max_size=max_size,
-            q=q, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            conn, scope, district=searched_district, status=status, min_size=min_size,
+            max_size=max_size, q=searched, sort=sort, limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE)
         per_district = review.district_counts(conn, scope)
     filters = {"district": district, "status": status, "min_size": min_size,
                "max_size": max_size, "q": q, "sort": sort}
+    pages = max(1, math.ceil(total / PAGE_SIZE))
     return render_template("admin/clusters.html", clusters=rows, total=total, page=page,
-                           pages=max(1, math.ceil(total / PAGE_SIZE)), filters=filters,
+                           pages=pages, page_numbers=page_numbers(page, pages), filters=filters,
                            per_district=per_district, statuses=review.STATUSES,
+                           searched=searched if searched != q else None,
+                           searched_district=searched_district if searched_district != district
+                           else None,
                            query={k: v for k, v in filters.items() if v is not None})
+
+
+def _search_terms(q: str | None, district: str | None, exact: bool
+                  ) -> tuple[str | None, str | None]:
+    """What the keyword box searches for: (Thai keyword, district).
+
+    An English district name ("Thung Khru") becomes that district; a known English
+    topic ("flood") its Thai stem (:mod:`pb.topic_terms`); anything else, or any
+    word with ``exact``, is searched as typed.
+    """
+    if not q or exact or not q.isascii():
+        return q, district
+    named = topic_terms.english_district(q)
+    if named is not None and district in (None, named):
+        return None, named
+    return topic_terms.thai_term(q) or q, district
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """Page links to show: the first, the last, and ``around`` either side of ``page``;
+    None marks a gap ("…"). E.g. page 7 of 20 → [1, None, 5, 6, 7, 8, 9, None, 20]."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for n in shown:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
 
 
 @dataclass
@@ -132,7 +166,8 @@ def show(cluster_id: int):
         members, n_members = review.members(conn, scope, cluster_id, limit=MEMBERS_PAGE,
                                             offset=(page - 1) * MEMBERS_PAGE)
         located = review.located(conn, scope, cluster_id)
-        targets = review.targets(conn, scope, cluster) if scope.can_write else []
+        targets = (cluster_edits.merge_targets(conn, scope, cluster.id, cluster.process_id)
+                   if scope.can_write and not cluster.merged_into_id else [])
         projects = review.projects_of(conn, cluster_id)
         drafts = (project_rows.list_projects(conn, scope, state="draft", limit=50)
                   if scope.can_write else [])
@@ -229,6 +264,15 @@ def merge(cluster_id: int):
     def action(conn, scope):
         return cluster_edits.merge(conn, scope, cluster_id, version, _target())
     return _act(cluster_id, action, _("The clusters were merged."))
+
+
+@bp.post("/clusters/<int:cluster_id>/unmerge")
+@write_required
+def unmerge(cluster_id: int):
+    """Undo a merge: the ideas it moved come back to this cluster."""
+    version = _version()
+    return _act(cluster_id, lambda conn, scope: cluster_edits.unmerge(
+        conn, scope, cluster_id, version), _("The merge was undone: its ideas are back here."))
 
 
 @bp.post("/clusters/<int:cluster_id>/ideas")

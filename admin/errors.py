@@ -37,7 +37,8 @@ def _csrf(error: CSRFError):
 
 def _rate_limited(error: RateLimitExceeded):
     return _page(429, _("Too many attempts"),
-                 _("Too many failed sign-ins from this address. Wait a minute and try again."))
+                 _("Too many failed sign-ins for this account or from this address. "
+                   "Wait a minute and try again."))
 
 
 def _not_found():

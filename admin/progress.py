@@ -47,7 +47,6 @@ ERRORS = {
                                  "what the reports already disbursed (%(disbursed)s baht)."),
     "field_too_long": _l("A field is too long (at most %(limit)s characters)."),
     "date_required": _l("Give the report's date."),
-    "date_before_start": _l("The report's date is before the project starts (%(start)s)."),
     "date_after_end": _l("The report's date is after the project ends (%(end)s)."),
     "date_before_previous": _l("The report's date is before report no. %(number)s "
                                "(%(previous)s)."),
@@ -160,9 +159,11 @@ def _page(project_id: int, header: HeaderForm | None = None, report: ReportForm 
     if header is None:
         header = HeaderForm(formdata=None, obj=form)
         header.version.data = str(form.version)
+    today = progress.today_bangkok()
     if report is None:
         report = ReportForm(formdata=None)
         report.disbursed_baht.data = 0
+        report.report_date.data = today
         if reports:
             report.percent.data = reports[-1].percent
     report.number.data = str(len(reports) + 1)
@@ -170,7 +171,8 @@ def _page(project_id: int, header: HeaderForm | None = None, report: ReportForm 
         "admin/progress_project.html", project=project, form=form, reports=reports,
         summary=summary, header=header, report=report, error=error,
         can_file=scope.can_write and project.state in progress.FILING_STATES,
-        form_labels=FORM_LABELS), status
+        form_labels=FORM_LABELS, early=progress.before_start(project, today),
+        before_start=lambda day: progress.before_start(project, day)), status
 
 
 @bp.get("/<int:project_id>")
@@ -229,6 +231,8 @@ def add_report(project_id: int):
     try:
         with db() as conn, conn.transaction():
             progress.add_report(conn, current_scope(), project_id, int(raw), fields, photo)
+            early = progress.before_start(project_rows.get(conn, current_scope(), project_id),
+                                          fields.report_date)
     except progress.ProgressConflict:
         flash(_("Another report was filed while you had this page open. Nothing was saved: "
                 "check the reports below and file yours again if it is still needed."), "error")
@@ -237,6 +241,8 @@ def add_report(project_id: int):
         return _page(project_id, report=report, error=error_text(exc), status=400)
     flash(_("Report no. %(n)s was filed. It is on the public progress page now.", n=int(raw)),
           "success")
+    if early:
+        flash(_("It is dated before the project's planned start, and is marked so."), "info")
     return redirect(url_for("admin.progress.show", project_id=project_id), code=303)
 
 

@@ -13,10 +13,13 @@ import psycopg
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from admin.auth import after_commit, current_scope, db, login_required, write_required
 from admin.clusters import conflict_text
-from admin.forms import ProjectForm
+from admin.forms import BEDateField, ProjectForm
 from admin.messages import error_text
 from bot import catalog
 from bot import messages as line_messages
@@ -25,6 +28,14 @@ from pb import projects as project_rows
 from pb.scope import ScopeError
 
 bp = Blueprint("projects", __name__)
+
+
+class DatesForm(FlaskForm):
+    """A correction of a project's planned dates after the draft stage (issue 16)."""
+
+    starts_on = BEDateField()
+    ends_on = BEDateField()
+    reason = StringField(validators=[Optional(), Length(max=500)])
 
 
 def _compose(title: str, district: str):
@@ -133,8 +144,10 @@ def show(project_id: int):
         project = project_rows.get(conn, scope, project_id)
         clusters = project_rows.linked_clusters(conn, scope, project_id)
         ideas = project_rows.linked_ideas(conn, scope, project_id)
+    dates_form = DatesForm(formdata=None, obj=project)
     return render_template("admin/project.html", project=project, clusters=clusters,
-                           ideas=ideas, missing=project_rows.missing_for_vote(project.fields()))
+                           ideas=ideas, missing=project_rows.missing_for_vote(project.fields()),
+                           dates_form=dates_form)
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -186,6 +199,35 @@ def state(project_id: int):
     else:
         flash(_("The project's state was changed."), "success")
     return redirect(url_for("admin.projects.show", project_id=project_id), code=303)
+
+
+@bp.post("/<int:project_id>/dates")
+@write_required
+def dates(project_id: int):
+    """Correct the planned start and end of a project past the draft stage (audited)."""
+    form = DatesForm()
+    back = url_for("admin.projects.show", project_id=project_id)
+    raw = request.form.get("version", "")
+    if not raw.isdigit():
+        abort(400)
+    if not form.validate_on_submit():
+        errors = [e for f in (form.starts_on, form.ends_on) for e in f.errors]
+        flash(str(errors[0]) if errors else _("Check the fields marked below."), "error")
+        return redirect(back, code=303)
+    try:
+        with db() as conn, conn.transaction():
+            changed = project_rows.correct_dates(conn, current_scope(), project_id, int(raw),
+                                                 form.starts_on.data, form.ends_on.data,
+                                                 form.reason.data or "")
+    except project_rows.ProjectConflict:
+        flash(_("Someone changed this project while you had this page open. Nothing was "
+                "saved: check it below and try again."), "error")
+    except project_rows.ProjectError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("The dates were corrected.") if changed else _("The dates are unchanged."),
+              "success")
+    return redirect(back, code=303)
 
 
 @bp.post("/<int:project_id>/clusters")

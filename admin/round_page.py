@@ -103,6 +103,14 @@ def chart(rows: list[ResultRow], limit: int = 60) -> tuple[list[ChartBar], int]:
     return bars, max(CHART_ROW, len(bars) * CHART_ROW)
 
 
+def phase(state: str) -> str:
+    """Where the vote is for the quorum label: "before" (draft or scheduled: no badge says
+    "not valid" before anyone could vote, issue 16), "during" (open) or "after"."""
+    if state in ("draft", "scheduled"):
+        return "before"
+    return "during" if state == "open" else "after"
+
+
 def round_page(voting_round: Round, conn: psycopg.Connection) -> dict:
     """The template values of a round's page: projects, stored results under both rules,
     turnout against the quorum, result rows and chart bars, labels."""
@@ -122,7 +130,8 @@ def round_page(voting_round: Round, conn: psycopg.Connection) -> dict:
         "required": required, "quorum_met": turnout["all"] >= required,
         "stale": chosen is not None and chosen.ballots != turnout["all"],
         "rows": rows, "bars": bars, "chart_height": height, "chart_width": CHART_WIDTH,
-        "state": display_state(voting_round), "states": STATES, "ballot_types": BALLOT_TYPES,
+        "state": display_state(voting_round), "phase": phase(display_state(voting_round)),
+        "states": STATES, "ballot_types": BALLOT_TYPES,
         "rules": RULES, "rules_short": RULES_SHORT, "completions": COMPLETIONS,
         "total_cost": sum(p.cost_baht for p in on_ballot),
         "too_costly": [p for p in on_ballot if p.cost_baht > voting_round.budget_baht],

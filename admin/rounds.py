@@ -29,7 +29,6 @@ from pb import audit, ballots, paper_ballots, results, round_changes, round_io, 
 from pb.pabulib import PbFormatError, read_pb, write_pb
 from pb.rounds import Round, RoundConflict, RoundError
 from pb.thaidate import BANGKOK
-from workers.queues import FAILURE_TTL_S, RESULT_TTL_S, TALLY_TIMEOUT_S, round_job_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("rounds", __name__)
@@ -37,14 +36,14 @@ MAX_UPLOAD_BYTES = 20_000_000           # a paper CSV or .pb file (Łódź's .pb
 
 
 def _enqueue(func: str, step: str, round_id: int) -> bool:
-    """Enqueue a voting-round job after the commit; False (and logged) when Redis is down.
+    """Enqueue a voting-round job after the commit; False (and logged) when Redis is down
+    (the sweeper enqueues it later: the request or the due state is in PostgreSQL).
 
-    ``step`` names the job id (:func:`workers.queues.round_job_id`): open, tally or result.
+    ``step`` names the job id (:func:`workers.queues.round_job_id`): open, close, tally or
+    result.
     """
     try:
-        current_app.extensions["siang"].upkeep.enqueue(
-            func, round_id, job_id=round_job_id(step, round_id), job_timeout=TALLY_TIMEOUT_S,
-            result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
+        current_app.extensions["siang"].queues.enqueue_round_step(func, step, round_id)
     except redis.RedisError as exc:
         log.warning("enqueue %s failed (%s); the sweeper will catch up", func, type(exc).__name__)
         return False
@@ -115,7 +114,11 @@ def show(round_id: int):
     with db() as conn:
         voting_round = rounds.get(conn, scope, round_id)
         page = round_page(voting_round, conn)
-    return render_template("admin/round.html", upload=UploadForm(), **page)
+        asked = round_changes.step_request(conn, round_id)
+    step_error = (error_text(RoundError(asked.error["code"], **asked.error.get("values", {})))
+                  if asked.error else None)
+    return render_template("admin/round.html", upload=UploadForm(), asked=asked,
+                           step_error=step_error, **page)
 
 
 @bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
@@ -179,24 +182,30 @@ def _state_change(round_id: int, change, success: str):
     return True
 
 
+def _request_step(round_id: int, step: str, success: str):
+    """Record the staff member's request and hand it to the upkeep worker
+    (``workers.voting.open_round`` / ``close_round``): the page shows its progress."""
+    func = "workers.voting.open_round" if step == "open" else "workers.voting.close_round"
+    if _state_change(round_id, lambda conn, scope, rid, version: round_changes.request_step(
+            conn, scope, rid, version, step), success):
+        _enqueue(func, step, round_id)
+    return redirect(url_for("admin.rounds.show", round_id=round_id), code=303)
+
+
 @bp.post("/<int:round_id>/open")
 @write_required
 def open_(round_id: int):
-    """Draft → open. Residents in scope are told when the opening time comes."""
-    if _state_change(round_id, round_changes.open_round,
-                     _("Voting is open. Residents in scope will be told in LINE at the opening time.")):
-        _enqueue("workers.voting.notify_round_open", "open", round_id)
-    return redirect(url_for("admin.rounds.show", round_id=round_id), code=303)
+    """Draft → open, in the background. Residents in scope are told at the opening time."""
+    return _request_step(round_id, "open", _(
+        "Opening the voting round… Residents in scope will be told in LINE at the opening time."))
 
 
 @bp.post("/<int:round_id>/close")
 @write_required
 def close(round_id: int):
-    """Close an open round now (it is then tallied by a worker)."""
-    if _state_change(round_id, round_changes.close_now,
-                     _("Voting is closed. The tally runs in the background: reload in a moment.")):
-        _enqueue("workers.voting.tally_round", "tally", round_id)
-    return redirect(url_for("admin.rounds.show", round_id=round_id), code=303)
+    """Close an open round now, in the background; it is then tallied."""
+    return _request_step(round_id, "close", _(
+        "Closing the voting round… The tally follows in the background."))
 
 
 @bp.post("/<int:round_id>/tally")

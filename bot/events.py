@@ -83,8 +83,14 @@ def parse(raw: Any) -> Event:
 
 def fallback(raw: Any) -> UnknownEvent:
     """The stand-in model of a malformed event: its type (if a string), nothing else."""
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    return UnknownEvent.construct(type=kind if isinstance(kind, str) else "invalid")
+    raw = raw if isinstance(raw, dict) else {}
+    kind, source, mode = raw.get("type"), raw.get("source"), raw.get("mode")
+    # The source's type and the mode are kept: a malformed event from a group chat
+    # or a standby channel must not be answered as if it came from a 1:1 chat.
+    return UnknownEvent.construct(
+        type=kind if isinstance(kind, str) else "invalid",
+        source={"type": source.get("type")} if isinstance(source, dict) else None,
+        mode=mode if isinstance(mode, str) else None)
 
 
 def reply_token(raw: Any) -> str | None:

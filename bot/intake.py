@@ -18,6 +18,7 @@ from bot import conversation
 from bot import messages as m
 from bot.context import Context
 from nlp.screening import strip_invisible
+from nlp.similar_rule import is_place_idea
 from pb import abuse, clusters, districts, ideas, photos, processes
 
 #: ``idea_flags.reason`` of an idea with no readable words (keyboard mashing).
@@ -38,7 +39,8 @@ def district_shown(ctx: Context, name: str) -> str:
 
 def store_new(ctx: Context, body: str, event_key: str, *, raw: np.ndarray | None = None,
               grouping: np.ndarray | None = None, notes: list[str] | None = None,
-              reply: bool = True) -> int:
+              reply: bool = True, location: tuple[float, float] | None = None,
+              take_held: bool = True) -> int:
     """Store an idea as new (once per ``event_key``), embed and cluster it, and confirm.
 
     Args:
@@ -48,6 +50,13 @@ def store_new(ctx: Context, body: str, event_key: str, *, raw: np.ndarray | None
             (``ctx.embed``; else embedded here).
         notes: lines to send before the confirmation.
         reply: False to store silently (the caller reports the number).
+        location: the idea's own place (latitude, longitude), if it has one.
+        take_held: False for an idea of an earlier message (a pending idea):
+            a held location is kept for the resident's next idea.
+
+    An idea about a place (:func:`nlp.similar_rule.is_place_idea`) stored
+    without one is confirmed with an invitation to share its location
+    (a quick reply; skippable).
 
     Returns:
         The idea id (its number for the resident).
@@ -65,10 +74,34 @@ def store_new(ctx: Context, body: str, event_key: str, *, raw: np.ndarray | None
         ideas.store_embedding(ctx.conn, idea_id, ctx.model_name, raw, grouping)
         clusters.assign(ctx.conn, idea_id, process_id, resident.district, grouping,
                         ctx.assign_threshold)
-        extras = attach_held(ctx, idea_id)
+        extras = attach_held(ctx, idea_id, location=location, take_held=take_held)
+    invite = created and is_place_idea(body) and not ideas.has_location(ctx.conn, idea_id)
+    if invite:
+        extras.append(ctx.t("invite_location"))
     if reply:
-        ctx.reply(*[m.text(n) for n in notes or []], received_message(ctx, idea_id, extras))
+        ctx.reply(*[m.text(n) for n in notes or []], received_message(
+            ctx, idea_id, extras,
+            quick_reply=[location_action(ctx)] if invite else None))
     return idea_id
+
+
+def store_pending(ctx: Context, pending: dict, *, reply: bool = True) -> int:
+    """Store an idea that waited for "support or send as new" (``pending_idea``) as new.
+
+    It takes its own place (one it was searched near), never a held
+    location: that one was shared for the resident's next idea (issue 14).
+    Returns the idea id.
+    """
+    place = None
+    if pending.get("lat") is not None and pending.get("lon") is not None:
+        place = (float(pending["lat"]), float(pending["lon"]))
+    return store_new(ctx, str(pending["text"]), str(pending["event"]), reply=reply,
+                     location=place, take_held=False)
+
+
+def location_action(ctx: Context) -> dict:
+    """LINE's quick-reply location action ("send a location", opens the map)."""
+    return {"type": "location", "label": ctx.t("send_location_button")}
 
 
 def store_flagged(ctx: Context, process_id: int, body: str, words: list[str],
@@ -108,16 +141,25 @@ def store_unclear(ctx: Context, process_id: int, body: str) -> int:
     return idea_id
 
 
-def attach_held(ctx: Context, idea_id: int) -> list[str]:
-    """Attach held photos and a held location to a just-stored idea; lines to tell the resident."""
+def attach_held(ctx: Context, idea_id: int, *, location: tuple[float, float] | None = None,
+                take_held: bool = True) -> list[str]:
+    """Attach held photos and a location to a just-stored idea; lines to tell the resident.
+
+    The location is ``location`` (the idea's own) if given, else a held one
+    when ``take_held``; otherwise a held location stays held.
+    """
     assert ctx.resident is not None
     lines = []
     attached = photos.attach_held(ctx.conn, ctx.resident.id, idea_id)
     if attached:
         lines.append(ctx.tn("photos_attached_new", attached))
-    held = conversation.pop(ctx, "held_location")
+    held = None
+    if location is None and take_held:
+        held = conversation.pop(ctx, "held_location")
     if held is not None:
-        ideas.set_location(ctx.conn, idea_id, float(held["lat"]), float(held["lon"]))
+        location = (float(held["lat"]), float(held["lon"]))
+    if location is not None:
+        ideas.set_location(ctx.conn, idea_id, location[0], location[1])
         lines.append(ctx.t("location_attached_new"))
     return lines
 
@@ -129,9 +171,11 @@ def grouping_line(ctx: Context, idea_id: int) -> str:
     return ctx.tn("grouped_with", others) if others > 0 else ctx.t("grouped_alone")
 
 
-def received_message(ctx: Context, idea_id: int, extras: list[str] | None = None) -> dict:
+def received_message(ctx: Context, idea_id: int, extras: list[str] | None = None,
+                     quick_reply: list[dict] | None = None) -> dict:
     """"ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ N)" with its group and attachments."""
     assert ctx.resident is not None and ctx.resident.district is not None
     grouping = "\n".join([grouping_line(ctx, idea_id), *(extras or [])])
     return m.text(ctx.t("idea_received", number=f"{idea_id:,}", grouping=grouping,
-                        district=district_shown(ctx, ctx.resident.district)))
+                        district=district_shown(ctx, ctx.resident.district)),
+                  quick_reply=quick_reply)

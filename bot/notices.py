@@ -51,3 +51,16 @@ def result_notice(found: Round, result: results.RoundResult, titles: dict[str, s
     return [m.text(catalog.tn("vote_result_notice", result.ballots, language, title=found.title,
                               winners=winners or "-", used=f"{result.budget_used:,}",
                               budget=f"{found.budget_baht:,}", url=url))]
+
+
+def outcome_notice(found: Round, titles: list[str], language: str, url: str, t) -> list[dict]:
+    """The message to a resident whose idea went into a project that was not selected.
+
+    Args:
+        titles: the resident's projects that the vote did not select.
+        url: the public results page.
+        t: ``bot.catalog.t``.
+    """
+    listed = "\n".join(f"• {m.clip(title, 80)}" for title in titles[:10])
+    return [m.text(t("outcome_not_selected", language, round=found.title, projects=listed,
+                     url=url))]

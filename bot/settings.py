@@ -48,6 +48,9 @@ class Settings:
         sweep_after_s: a webhook event not processed after this many seconds
             is re-enqueued by the sweeper.
         public_base_url: where residents can open Siang's public pages.
+        erasure_key: key of the erasure ledger's keyed hashes
+            (``SIANG_ERASURE_KEY``); empty means the key file
+            ``data_dir/erasure.key`` (see ``pb.erasure_ledger``).
     """
 
     channel_secret: str
@@ -64,10 +67,16 @@ class Settings:
     line_timeout_s: float = 5.0
     sweep_after_s: int = 30
     public_base_url: str = "http://127.0.0.1:5000"
+    erasure_key: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, line: bool = True) -> "Settings":
         """Build settings from ``SIANG_*``, ``LINE_*``, ``DATABASE_URL`` and ``REDIS_URL``.
+
+        Args:
+            line: require the LINE channel secret and access token; commands
+                that never call LINE (``siang db``, ``staff``, ``backup`` ...)
+                pass False and get empty ones.
 
         Raises:
             SettingsError: a required variable is missing or not a number.
@@ -77,7 +86,7 @@ class Settings:
         default = {f.name: f.default for f in dataclasses.fields(cls)}
         secret = env.get("LINE_CHANNEL_SECRET", "")
         token = env.get("LINE_CHANNEL_ACCESS_TOKEN", "")
-        if not secret or not token:
+        if line and (not secret or not token):
             raise SettingsError(
                 "LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN must be set "
                 "(`siang demo` sets emulator values for you)"
@@ -102,6 +111,7 @@ class Settings:
             line_timeout_s=float(_int(env, "SIANG_LINE_TIMEOUT_MS", 5000)) / 1000,
             sweep_after_s=_int(env, "SIANG_SWEEP_AFTER_S", default["sweep_after_s"]),
             public_base_url=env.get("SIANG_PUBLIC_URL", default["public_base_url"]).rstrip("/"),
+            erasure_key=env.get("SIANG_ERASURE_KEY", ""),
         )
 
     def replace(self, **changes: object) -> "Settings":
@@ -125,4 +135,5 @@ class Settings:
             "SIANG_LINE_TIMEOUT_MS": str(int(self.line_timeout_s * 1000)),
             "SIANG_SWEEP_AFTER_S": str(self.sweep_after_s),
             "SIANG_PUBLIC_URL": self.public_base_url,
+            "SIANG_ERASURE_KEY": self.erasure_key,
         }

@@ -12,17 +12,41 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
+import uuid
 
 import psycopg
 import psycopg_pool
 import redis
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from linebot.v3.webhook import WebhookParser
 
 from pb import events
+from bot import metrics   # a leaf (tests/test_layout.py LEAF_MODULES)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
+#: A request id given by a proxy in front (``X-Request-Id``) is kept when it looks like one.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@bp.before_request
+def _start() -> None:
+    """Stamp the request: its start (for ``siang_webhook_ack_seconds``) and a request id
+    that every log line of this request carries (``siang.logs``) and the answer returns."""
+    g.webhook_started = time.perf_counter()
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+
+
+@bp.after_request
+def _acked(response: Response) -> Response:
+    started = g.get("webhook_started")
+    if started is not None:
+        metrics.webhook_acked(response.status_code, time.perf_counter() - started)
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    return response
 
 
 def _reject_constant(name: str) -> None:
@@ -62,6 +86,8 @@ def callback():
     except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
         log.error("webhook: database unavailable (%s); LINE will redeliver", type(exc).__name__)
         return jsonify(status="unavailable"), 503
+    metrics.events_counted("stored", len(new_ids))
+    log.info("webhook: %d event(s), %d new, stored as %s", len(raw_events), len(new_ids), new_ids)
 
     try:
         state.queues.enqueue_events(new_ids)

@@ -1,49 +1,64 @@
 """Queuing a staff announcement into outbox batches, and cancelling it.
 
-:func:`queue` resolves the audience once into ``announcement_recipients``
-(one row per resident: nobody is in two batches) and writes the LINE calls
-as outbox rows (multicast batches of at most 500 user ids by language, or
-one broadcast); :mod:`workers.delivery` sends them. Drafts and the audience
-are :mod:`pb.announcements`; quiet hours :mod:`pb.announcement_delivery`.
+Queuing has two halves. :func:`start` runs in the staff member's request:
+it checks the draft, counts the audience (N), stores the composed messages
+per language and marks the announcement ``queuing`` (or, for a broadcast,
+writes its one outbox row at once). :func:`write_chunk` runs in the
+``queue_announcement`` job on the upkeep queue (``workers.jobs``), again and
+again: each call resolves the next :data:`CHUNK` residents of the audience
+in id order and writes them as outbox rows (multicast batches of at most
+500 user ids by language) and ``announcement_recipients`` rows (one per
+resident: nobody is in two batches), then moves the cursor and the progress
+("queued n of N") in the same transaction, so a killed job resumes where the
+last commit left it. :func:`queue` does both halves in one transaction (the
+tests, small tools). :mod:`workers.delivery` sends the batches. Drafts and
+the audience are :mod:`pb.announcements`; quiet hours :mod:`pb.announcement_delivery`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from pb import announcements, audit, outbox
 from pb.announcement_delivery import send_time
 from pb.scope import Scope
+
+#: Residents resolved and written per transaction of the queuing job (20 batches of 500):
+#: small enough that the first batches go out within a fraction of a second.
+CHUNK = 10_000
+#: The queuing job's first chunk: the first batches reach the senders at once.
+FIRST_CHUNK = 1_000
 
 
 def _chunks(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def queue(conn: psycopg.Connection, scope: Scope, announcement_id: int, version: int,
-          compose: announcements.Compose, *, now: dt.datetime | None = None,
-          batch_size: int = announcements.BATCH_SIZE) -> list[int]:
-    """Resolve the audience and write the outbox batches; audited as ``announcement.queue``.
+def start(conn: psycopg.Connection, scope: Scope, announcement_id: int, version: int,
+          compose: announcements.Compose, *, now: dt.datetime | None = None) -> list[int]:
+    """Send pressed: check, count, store the messages; audited as ``announcement.queue``.
+
+    A multicast announcement becomes ``queuing`` with ``audience_size`` = N;
+    the caller enqueues the ``queue_announcement`` job after commit. A
+    broadcast (one call, no audience to resolve) is written at once.
 
     Args:
         version: the draft version the staff member previewed (a second
             click, or an edit meanwhile, is :class:`pb.announcements.AnnouncementConflict`).
         compose: language ("th"/"en") → the LINE messages (1–5) for it.
         now: the current time (tests pass a fixed one).
-        batch_size: user ids per multicast (≤500, LINE's limit).
 
     Returns:
-        outbox ids due now, to enqueue after commit; empty when the batches
-        wait for 08:00 or a chosen time (the sweeper sends them when due).
+        outbox ids due now (a broadcast's), to enqueue after commit; else empty.
 
     Raises:
         AnnouncementError (``not_draft``, ``no_recipients``, validation),
         AnnouncementConflict (both :mod:`pb.announcements`), ScopeError, ReadOnlyError.
     """
-    if not 1 <= batch_size <= announcements.BATCH_SIZE:
-        raise ValueError(f"batch size must be 1 to {announcements.BATCH_SIZE}")
     now = now or announcements.clock()
     current = announcements.lock_for_change(conn, scope, announcement_id, version)
     if current.state != "draft":
@@ -55,58 +70,148 @@ def queue(conn: psycopg.Connection, scope: Scope, announcement_id: int, version:
         raise announcements.AnnouncementError("no_recipients", opted_out=count.opted_out)
     outbox_ids: list[int] = []
     if count.broadcast:
-        method, recipients = "broadcast", count.reachable
-        outbox_ids.append(outbox.add(conn, kind="broadcast", messages=compose("th"),
+        method, state, messages = "broadcast", "queued", {"th": compose("th")}
+        outbox_ids.append(outbox.add(conn, kind="broadcast", messages=messages["th"],
                                      not_before=not_before, announcement_id=announcement_id))
     else:
-        method = "multicast"
-        rows = conn.execute(
-            f"""SELECT CASE WHEN r.language = 'en' AND %(has_en)s THEN 'en' ELSE 'th' END
-                       AS language, r.id, r.line_user_id
-                  FROM residents r
-                 WHERE r.id IN (SELECT resident_id FROM
-                                ({announcements.audience_ids_sql(draft.audience)}) ids)
-                   AND NOT r.announcements_opt_out AND {announcements.REACHABLE_SQL}
-                 ORDER BY 1 DESC, r.id""",
-            {**announcements.audience_params(draft),
-             "has_en": bool(draft.text_en) or draft.with_card}
-        ).fetchall()
-        recipients = len(rows)
-        by_language: dict[str, list[tuple[int, str]]] = {}
-        for language, resident_id, line_user_id in rows:
-            by_language.setdefault(language, []).append((int(resident_id), line_user_id))
-        members_of: list[int] = []
-        languages: list[str] = []
-        batch_of: list[int] = []
-        for language, members in by_language.items():
-            messages = compose(language)
-            for chunk in _chunks(members, batch_size):
-                outbox_id = outbox.add(conn, kind="multicast", messages=messages,
-                                       recipients=[user for _rid, user in chunk],
-                                       not_before=not_before, announcement_id=announcement_id)
-                outbox_ids.append(outbox_id)
-                members_of += [rid for rid, _user in chunk]
-                languages += [language] * len(chunk)
-                batch_of += [outbox_id] * len(chunk)
-        # One row per resident (the primary key): nobody can be in two batches.
-        conn.execute(
-            """INSERT INTO announcement_recipients (announcement_id, resident_id, language,
-                                                    outbox_id)
-               SELECT %s, t.resident_id, t.language, t.outbox_id
-                 FROM unnest(%s::bigint[], %s::text[], %s::bigint[])
-                      AS t(resident_id, language, outbox_id)""",
-            (announcement_id, members_of, languages, batch_of))
+        method, state = "multicast", "queuing"
+        languages = ["th"] + (["en"] if draft.text_en or draft.with_card else [])
+        messages = {language: compose(language) for language in languages}
     conn.execute(
-        """UPDATE announcements SET state = 'queued', method = %s, recipients = %s, batches = %s,
-                  not_before = %s, queued_at = now(), queued_by = %s, version = version + 1,
-                  updated_at = now() WHERE id = %s""",
-        (method, recipients, len(outbox_ids), not_before, scope.staff_id, announcement_id))
+        """UPDATE announcements SET state = %s, method = %s, recipients = %s, batches = %s,
+                  audience_size = %s, messages = %s, not_before = %s, queued_at = now(),
+                  queued_by = %s, version = version + 1, updated_at = now() WHERE id = %s""",
+        (state, method, count.reachable if state == "queued" else 0, len(outbox_ids),
+         count.reachable, Jsonb(messages), not_before, scope.staff_id, announcement_id))
     audit.record(conn, scope, "announcement.queue", "announcement", announcement_id,
                  district=current.district_scope,
-                 after={"method": method, "recipients": recipients, "batches": len(outbox_ids),
+                 after={"method": method, "recipients": count.reachable,
                         "not_before": not_before.isoformat(), "urgent": draft.urgent,
                         "opted_out_skipped": count.opted_out})
     return outbox_ids if not_before <= now else []
+
+
+@dataclasses.dataclass
+class Chunk:
+    """What one :func:`write_chunk` did: outbox ids due now (to enqueue after commit),
+    residents written, and whether the announcement is now fully queued."""
+
+    due: list[int]
+    written: int
+    finished: bool
+
+
+def _residents_sql(audience: str) -> str:
+    """The next chunk of the audience, reachable and not opted out, in resident id order.
+    Every follower and a district filter ``residents`` directly (a 1M-row semi-join per
+    chunk would cost more than the chunk); supporters and voters go through their ids."""
+    where = ""
+    if audience == "district":
+        where = "AND r.district = %(district)s"
+    elif audience != "all":
+        where = (f"AND r.id IN (SELECT resident_id FROM "
+                 f"({announcements.audience_ids_sql(audience)}) ids)")
+    return f"""SELECT CASE WHEN r.language = 'en' AND %(has_en)s THEN 'en' ELSE 'th' END,
+                      r.id, r.line_user_id
+                 FROM residents r
+                WHERE r.id > %(after)s {where}
+                  AND NOT r.announcements_opt_out AND {announcements.REACHABLE_SQL}
+                ORDER BY r.id LIMIT %(chunk)s"""
+
+
+def write_chunk(conn: psycopg.Connection, announcement_id: int, *, chunk: int = CHUNK,
+                batch_size: int = announcements.BATCH_SIZE,
+                now: dt.datetime | None = None) -> Chunk:
+    """Resolve and write the next ``chunk`` residents of a ``queuing`` announcement.
+
+    The caller owns the transaction (one per chunk). The announcement row is
+    locked first, so two runs of the job take turns and never write a
+    resident twice. When a chunk comes back short the announcement becomes
+    ``queued`` with its final ``recipients`` and ``batches``.
+
+    Returns:
+        :class:`Chunk`; nothing written and ``finished`` when the announcement
+        is not ``queuing`` (done already, or cancelled by staff meanwhile).
+    """
+    if not 1 <= batch_size <= announcements.BATCH_SIZE:
+        raise ValueError(f"batch size must be 1 to {announcements.BATCH_SIZE}")
+    now = now or announcements.clock()
+    row = conn.execute(
+        """SELECT state, audience, project_id, round_id, district, text_en <> '' OR with_card,
+                  messages, not_before, queued_through, queued_count, batches
+             FROM announcements WHERE id = %s FOR UPDATE""", (announcement_id,)).fetchone()
+    if row is None or row[0] != "queuing":
+        return Chunk([], 0, True)
+    (_state, audience, project_id, round_id, district, has_en, messages, not_before,
+     after, queued, batches) = row
+    rows = conn.execute(_residents_sql(audience), {
+        "project": project_id, "round": round_id, "district": district, "has_en": has_en,
+        "after": after, "chunk": chunk}).fetchall()
+    by_language: dict[str, list[tuple[int, str]]] = {}
+    for language, resident_id, line_user_id in rows:
+        by_language.setdefault(language, []).append((int(resident_id), line_user_id))
+    outbox_ids: list[int] = []
+    members_of: list[int] = []
+    languages: list[str] = []
+    batch_of: list[int] = []
+    for language, members in by_language.items():
+        for part in _chunks(members, batch_size):
+            outbox_id = outbox.add(conn, kind="multicast", messages=messages[language],
+                                   recipients=[user for _rid, user in part],
+                                   not_before=not_before, announcement_id=announcement_id)
+            outbox_ids.append(outbox_id)
+            members_of += [rid for rid, _user in part]
+            languages += [language] * len(part)
+            batch_of += [outbox_id] * len(part)
+    # One row per resident (the primary key): nobody can be in two batches.
+    conn.execute(
+        """INSERT INTO announcement_recipients (announcement_id, resident_id, language, outbox_id)
+           SELECT %s, t.resident_id, t.language, t.outbox_id
+             FROM unnest(%s::bigint[], %s::text[], %s::bigint[])
+                  AS t(resident_id, language, outbox_id)""",
+        (announcement_id, members_of, languages, batch_of))
+    finished = len(rows) < chunk
+    queued += len(rows)
+    conn.execute(
+        """UPDATE announcements SET queued_through = %s, queued_count = %s, batches = %s,
+                  recipients = CASE WHEN %s THEN %s ELSE recipients END,
+                  state = CASE WHEN %s THEN 'queued' ELSE state END, updated_at = now()
+            WHERE id = %s""",
+        (max(members_of, default=after), queued, batches + len(outbox_ids), finished, queued,
+         finished, announcement_id))
+    return Chunk(outbox_ids if not_before <= now else [], len(rows), finished)
+
+
+def queue(conn: psycopg.Connection, scope: Scope, announcement_id: int, version: int,
+          compose: announcements.Compose, *, now: dt.datetime | None = None,
+          batch_size: int = announcements.BATCH_SIZE) -> list[int]:
+    """:func:`start` and every :func:`write_chunk` in the caller's one transaction.
+
+    For tests and small tools; the admin's Send leaves the chunks to the job.
+
+    Returns:
+        outbox ids due now, to enqueue after commit; empty when the batches
+        wait for 08:00 or a chosen time (the sweeper sends them when due).
+
+    Raises:
+        as :func:`start`.
+    """
+    now = now or announcements.clock()
+    due = start(conn, scope, announcement_id, version, compose, now=now)
+    while True:
+        done = write_chunk(conn, announcement_id, batch_size=batch_size, now=now)
+        due += done.due
+        if done.finished:
+            return due
+
+
+def stalled(conn: psycopg.Connection, older_than_s: float = 30) -> list[int]:
+    """Announcements still ``queuing`` whose job wrote nothing for ``older_than_s``
+    seconds (its worker died): the sweeper enqueues their job again."""
+    return [int(r[0]) for r in conn.execute(
+        """SELECT id FROM announcements WHERE state = 'queuing'
+              AND updated_at < now() - make_interval(secs => %s) ORDER BY id""",
+        (older_than_s,)).fetchall()]
 
 
 def cancel(conn: psycopg.Connection, scope: Scope, announcement_id: int, version: int) -> int:
@@ -120,7 +225,7 @@ def cancel(conn: psycopg.Connection, scope: Scope, announcement_id: int, version
     """
     current = announcements.lock_for_change(conn, scope, announcement_id, version)
     scope.check(current.district_scope, write=True)
-    if current.state != "queued":
+    if current.state not in ("queued", "queuing"):
         raise announcements.AnnouncementError("not_queued")
     rows = conn.execute(
         """UPDATE outbox SET state = 'failed', error = 'cancelled by staff', lease_until = NULL

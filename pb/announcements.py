@@ -113,6 +113,15 @@ class Announcement(AnnouncementDraft):
     project_title: str | None = None
     project_district: str | None = None
     author: str | None = None
+    audience_size: int = 0          # N counted when Send was pressed
+    queued_count: int = 0           # residents the queuing job has written into batches
+
+    @property
+    def queued_percent(self) -> int:
+        """Share of the audience written into batches so far, 0–100 (100 once ``queued``)."""
+        if self.state != "queuing":
+            return 100
+        return min(99, 100 * self.queued_count // self.audience_size) if self.audience_size else 0
 
     def draft(self) -> AnnouncementDraft:
         return AnnouncementDraft(**{f.name: getattr(self, f.name)
@@ -137,7 +146,7 @@ _SELECT = f"""SELECT {', '.join('a.' + f for f in _DRAFT_FIELDS)}, a.id, a.state
                      a.recipients, a.batches, a.not_before, a.version, a.created_by,
                      a.created_at, a.queued_at, p.title AS project_title,
                      p.district AS project_district, s.display_name AS author,
-                     v.district AS round_district
+                     v.district AS round_district, a.audience_size, a.queued_count
                 FROM announcements a
                 LEFT JOIN projects p ON p.id = a.project_id
                 LEFT JOIN voting_rounds v ON v.id = a.round_id

@@ -50,14 +50,35 @@ def record(conn: psycopg.Connection, actor: Scope, action: str, target_type: str
     return int(row[0])
 
 
+def _visible(scope: Scope | None) -> tuple[str, dict[str, Any]]:
+    """SQL condition and parameters: the entries ``scope`` may read.
+
+    Admins (and the system, ``None``) read everything. Everyone else reads the
+    entries about their districts (any district for an unscoped viewer) and
+    their own actions; entries about no district (staff accounts, another
+    person's sign-ins) are for admins.
+    """
+    if scope is None or scope.is_admin:
+        return "TRUE", {}
+    return ("""((district IS NOT NULL AND (%(v_all)s OR district = ANY(%(v_districts)s)))
+               OR staff_id = %(v_me)s)""",
+            {"v_all": scope.districts is None, "v_districts": sorted(scope.districts or ()),
+             "v_me": scope.staff_id})
+
+
 def entries(conn: psycopg.Connection, *, staff_id: int | None = None, action: str | None = None,
             target_type: str | None = None, target_id: int | None = None,
-            before_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
+            before_id: int | None = None, limit: int = 100, scope: Scope | None = None,
+            district: str | None = None, since: dt.date | None = None,
+            until: dt.date | None = None) -> list[AuditEntry]:
     """Newest first; ``action`` matches a prefix (``cluster.`` gives every cluster action);
-    ``before_id`` pages (entries with a smaller id)."""
+    ``before_id`` pages (entries with a smaller id); ``scope`` limits to what a staff
+    member may read (:func:`_visible`; None: everything); ``district`` one district;
+    ``since``/``until`` inclusive dates in Bangkok time."""
+    visible, params = _visible(scope)
     with conn.cursor(row_factory=class_row(AuditEntry)) as cur:
         cur.execute(
-            """SELECT id, at, staff_id, staff_name, action, target_type, target_id, district,
+            f"""SELECT id, at, staff_id, staff_name, action, target_type, target_id, district,
                       before, after
                  FROM audit_log
                 WHERE (%(s)s::bigint IS NULL OR staff_id = %(s)s)
@@ -65,13 +86,29 @@ def entries(conn: psycopg.Connection, *, staff_id: int | None = None, action: st
                   AND (%(tt)s::text IS NULL OR target_type = %(tt)s)
                   AND (%(ti)s::bigint IS NULL OR target_id = %(ti)s)
                   AND (%(b)s::bigint IS NULL OR id < %(b)s)
+                  AND (%(d)s::text IS NULL OR district = %(d)s)
+                  AND (%(since)s::date IS NULL
+                       OR at >= %(since)s::date::timestamp AT TIME ZONE 'Asia/Bangkok')
+                  AND (%(until)s::date IS NULL
+                       OR at < (%(until)s::date + 1)::timestamp AT TIME ZONE 'Asia/Bangkok')
+                  AND {visible}
                 ORDER BY id DESC LIMIT %(l)s""",
             {"s": staff_id, "a": action, "tt": target_type, "ti": target_id, "b": before_id,
-             "l": limit})
+             "l": limit, "d": district, "since": since, "until": until, **params})
         return cur.fetchall()
 
 
-def actions(conn: psycopg.Connection) -> list[str]:
-    """Distinct action names seen (for the filter)."""
+def actions(conn: psycopg.Connection, scope: Scope | None = None) -> list[str]:
+    """Distinct action names seen (for the filter), of the entries ``scope`` may read."""
+    visible, params = _visible(scope)
     return [r[0] for r in conn.execute(
-        "SELECT DISTINCT action FROM audit_log ORDER BY 1").fetchall()]
+        f"SELECT DISTINCT action FROM audit_log WHERE {visible} ORDER BY 1", params).fetchall()]
+
+
+def actors(conn: psycopg.Connection, scope: Scope | None = None) -> list[tuple[int, str]]:
+    """(staff id, name as logged) of everyone in the entries ``scope`` may read, by name."""
+    visible, params = _visible(scope)
+    return [(int(r[0]), r[1]) for r in conn.execute(
+        f"""SELECT DISTINCT ON (staff_id) staff_id, staff_name FROM audit_log
+             WHERE staff_id IS NOT NULL AND {visible} ORDER BY staff_id, id DESC""",
+        params).fetchall()]

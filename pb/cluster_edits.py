@@ -216,3 +216,57 @@ def split(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
                  before={"cluster": source_id, "ideas": ids},
                  after={"cluster": new_id, "label": label or None, "ideas": ids})
     return outcome([source], new_cluster_id=new_id, moved=len(ids))
+
+
+def unmerge(conn: psycopg.Connection, scope: Scope, source_id: int, version: int) -> Outcome:
+    """Undo a merge: the ideas the last merge moved out of ``source`` and that are still
+    in the cluster it was merged into go back; ``merged_into_id`` is cleared.
+
+    The ideas come from the merge's audit entry (``cluster.merge``, its ``after.ideas``),
+    so ideas that joined the target on their own, or that staff moved on since, stay.
+
+    Raises:
+        ReviewError("not_merged"): the cluster is not merged away.
+        ScopeError / ReadOnlyError / VersionConflict: see :func:`lock_clusters`.
+    """
+    first = lock_clusters(conn, scope, [source_id])[source_id]
+    check_version(first, version)
+    row = conn.execute("SELECT merged_into_id FROM clusters WHERE id = %s",
+                       (source_id,)).fetchone()
+    target_id = row[0] if row else None
+    if target_id is None:
+        raise ReviewError("not_merged")
+    rows = lock_clusters(conn, scope, [source_id, int(target_id)])
+    entry = conn.execute(
+        """SELECT after -> 'ideas' FROM audit_log
+            WHERE action = 'cluster.merge' AND target_type = 'cluster' AND target_id = %s
+              AND (after ->> 'target')::bigint = %s
+            ORDER BY id DESC LIMIT 1""", (source_id, target_id)).fetchone()
+    wanted = [int(i) for i in (entry[0] if entry and entry[0] else [])]
+    back = [int(r[0]) for r in conn.execute(
+        """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()
+            WHERE cluster_id = %s AND idea_id = ANY(%s) RETURNING idea_id""",
+        (source_id, target_id, wanted)).fetchall()]
+    conn.execute("UPDATE clusters SET merged_into_id = NULL WHERE id = %s", (source_id,))
+    touch(conn, scope, [source_id, int(target_id)])
+    audit.record(conn, scope, "cluster.unmerge", "cluster", source_id, district=first.district,
+                 before={"merged_into": int(target_id)},
+                 after={"ideas": sorted(back), "left_in_target": len(wanted) - len(back)})
+    return outcome(list(rows.values()), moved=len(back))
+
+
+def merge_targets(conn: psycopg.Connection, scope: Scope, cluster_id: int, process_id: int,
+                  limit: int = 500) -> list[tuple[int, str, int, str]]:
+    """Clusters a cluster may be merged into or ideas moved to: (id, title, active ideas,
+    district), same process, in scope, not merged away, largest first. The page offers
+    those of the same district in the drop-down and all of them, with district names,
+    in a searchable list (issue 16: 300 unnamed clusters were unusable)."""
+    rows = conn.execute(
+        f"""SELECT c.id, coalesce(c.label, array_to_string(c.keywords[1:3], ' · '), ''), c.size,
+                   c.district
+              FROM clusters c
+             WHERE c.process_id = %(process)s AND c.id <> %(id)s AND c.size > 0
+               AND c.merged_into_id IS NULL AND {scope.where('c.district')}
+             ORDER BY c.size DESC, c.id LIMIT %(limit)s""",
+        {**scope.params(), "id": cluster_id, "process": process_id, "limit": limit}).fetchall()
+    return [(int(i), t or f"#{i}", int(s), d) for i, t, s, d in rows]

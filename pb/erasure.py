@@ -12,7 +12,9 @@ sensitive. Two operations, each one transaction (the caller's):
   as the resident chooses; their supports go (or stay as anonymous counts),
   ballots are unlinked, messages sent to them and the user id in stored
   webhook events are removed. An ``erasures`` row records that it happened
-  and how much, with no resident id or text.
+  and how much, with no resident id or text, and the erasure ledger
+  (:mod:`pb.erasure_ledger`) a keyed hash of the LINE user id, so that a
+  restore of an older backup erases them again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import dataclasses
 
 import psycopg
 
-from pb import ideas, photos, residents, supports
+from pb import erasure_ledger, ideas, photos, residents, supports
 
 MODES = ("delete", "anonymise")
 
@@ -87,12 +89,16 @@ def withdraw_consent(conn: psycopg.Connection, resident_id: int) -> int:
 
 
 def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None,
-          mode: str) -> ErasureCounts:
+          mode: str, *, ledger_key: bytes | None = None) -> ErasureCounts:
     """Erase a resident (PDPA section 33) and record it without personal data.
 
     Args:
         line_user_id: the resident's LINE user id, to scrub stored webhook events.
         mode: "delete" (their ideas go) or "anonymise" (their ideas stay, unlinked).
+        ledger_key: the erasure ledger key (:func:`pb.erasure_ledger.load_key`);
+            with it and a LINE user id, the erasure enters the ledger in this
+            transaction, so a restore of an older backup re-applies it. None
+            when re-applying a ledger entry (it is there already).
 
     Raises:
         ValueError: unknown mode.
@@ -128,4 +134,6 @@ def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None,
         """INSERT INTO erasures (ideas_mode, ideas, supports, photos, ballots_unlinked)
            VALUES (%s, %s, %s, %s, %s)""",
         (mode, counts.ideas, counts.supports, counts.photos, counts.ballots_unlinked))
+    if ledger_key is not None and line_user_id:
+        erasure_ledger.record(conn, erasure_ledger.subject_of(ledger_key, line_user_id), mode)
     return counts

@@ -199,6 +199,71 @@ def similar_in_district(conn: psycopg.Connection, *, process_id: int, district: 
 
 
 @dataclass
+class NearIdea:
+    """An active located idea near a new idea's place; ``similarity`` as in :class:`SimilarIdea`."""
+
+    id: int
+    text: str
+    cluster_id: int | None
+    similarity: float
+    latitude: float
+    longitude: float
+
+
+def similar_near(conn: psycopg.Connection, *, process_id: int, model: str, grouping: np.ndarray,
+                 latitude: float, longitude: float, radius_m: float, limit: int = 50,
+                 exclude_resident: int | None = None) -> list[tuple[NearIdea, float]]:
+    """The process's active located ideas within ``radius_m`` of a place, most similar first.
+
+    Any district: a place near a district line is near ideas filed in the
+    next district. Reached through the ``ideas_process_place`` index (a
+    latitude band, migration 0015), then the exact distance
+    (:func:`nlp.similar_rule.distances_m`).
+
+    Args:
+        grouping: the new idea's grouping vector, (GROUPING_DIM,) float32.
+        latitude, longitude: the new idea's place, WGS84 degrees.
+        radius_m: metres.
+        limit: candidates read from the box (best cosine first).
+
+    Returns:
+        [(idea, metres)] within the radius, best cosine first.
+    """
+    from nlp.similar_rule import degrees_box, distances_m
+
+    register_vectors(conn)
+    dlat, dlon = degrees_box(latitude, radius_m)
+    query = np.asarray(grouping, dtype=np.float32)
+    query = centre(query, np.zeros_like(query))
+    with conn.cursor(row_factory=class_row(NearIdea)) as cur:
+        cur.execute(
+            """
+            WITH d AS MATERIALIZED (
+                SELECT i.id, i.text, i.latitude, i.longitude, e.grouping FROM ideas i
+                  JOIN idea_embeddings e ON e.idea_id = i.id
+                 WHERE i.process_id = %(p)s AND i.status = 'active'
+                   AND i.latitude BETWEEN %(lat0)s AND %(lat1)s
+                   AND i.longitude BETWEEN %(lon0)s AND %(lon1)s
+                   AND e.model = %(model)s AND e.grouping IS NOT NULL
+                   AND (%(r)s::bigint IS NULL OR i.resident_id IS DISTINCT FROM %(r)s)
+            )
+            SELECT d.id, d.text, m.cluster_id, -(d.grouping <#> %(q)s) AS similarity,
+                   d.latitude, d.longitude
+              FROM d LEFT JOIN cluster_members m ON m.idea_id = d.id
+             ORDER BY similarity DESC, d.id LIMIT %(k)s
+            """,
+            {"p": process_id, "model": model, "r": exclude_resident, "q": query, "k": limit,
+             "lat0": latitude - dlat, "lat1": latitude + dlat,
+             "lon0": longitude - dlon, "lon1": longitude + dlon})
+        rows = cur.fetchall()
+    if not rows:
+        return []
+    metres = distances_m(latitude, longitude, np.array([r.latitude for r in rows]),
+                         np.array([r.longitude for r in rows]))
+    return [(r, float(d)) for r, d in zip(rows, metres) if d <= radius_m]
+
+
+@dataclass
 class ResidentIdea:
     """One of a resident's ideas as "my ideas" shows it."""
 

@@ -118,13 +118,136 @@ def due(conn: psycopg.Connection, limit: int = 1000) -> list[tuple[int, int]]:
     each with its ``attempts``: (id, attempts).
 
     The sweeper names a retry's job after the attempt count, so a job left
-    "started" in Redis by a worker killed mid-call does not block it.
+    "started" in Redis by a worker killed mid-call does not block it. A row
+    whose sender died is due at once: no live sender holds its lock (:func:`hold`).
     """
     rows = conn.execute(
-        """SELECT id, attempts FROM outbox
-            WHERE (state = 'pending' AND not_before <= now())
-               OR (state = 'sending' AND lease_until < now())
-            ORDER BY id LIMIT %s""",
+        f"""SELECT o.id, o.attempts FROM outbox o
+            WHERE (o.state = 'pending' AND o.not_before <= now())
+               OR (o.state = 'sending' AND (o.lease_until < now() OR {_UNHELD}))
+            ORDER BY o.id LIMIT %s""",
         (limit,),
     ).fetchall()
     return [(int(r[0]), int(r[1])) for r in rows]
+
+
+#: Namespace (first key) of the per-row sender locks: "OUTB" as an int4.
+SENDER_LOCK_NAMESPACE = 0x4F555442
+
+
+def _lock_key(outbox_id: int) -> int:
+    return outbox_id % 2**31        # the second key of a two-key advisory lock is an int4
+
+
+def hold(conn: psycopg.Connection, outbox_id: int) -> bool:
+    """Take the row's sender lock for this session, without waiting; False if a live
+    sender holds it.
+
+    A session-level advisory lock: it outlives the claim's transaction and
+    PostgreSQL drops it the moment the sender's connection closes, so a
+    sender killed mid-call frees its row at once, not when its lease runs
+    out (:func:`claim` ``abandoned_ok``; the lease stays for a sender whose
+    machine vanished without closing its connection). Release it with
+    :func:`release` after recording the outcome.
+    """
+    row = conn.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)",
+                       (SENDER_LOCK_NAMESPACE, _lock_key(outbox_id))).fetchone()
+    return bool(row and row[0])
+
+
+def release(conn: psycopg.Connection, outbox_id: int) -> None:
+    """Give back the row's sender lock taken with :func:`hold`."""
+    conn.execute("SELECT pg_advisory_unlock(%s::int, %s::int)",
+                 (SENDER_LOCK_NAMESPACE, _lock_key(outbox_id)))
+
+
+#: SQL: no live sender holds the row ``o``'s sender lock (its sender died, or never took one).
+_UNHELD = f"""NOT EXISTS (
+    SELECT 1 FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND l.classid = {SENDER_LOCK_NAMESPACE}::bigint::oid
+       AND l.objid = mod(o.id, 2147483648)::oid)"""
+
+
+def claim_held(conn: psycopg.Connection, outbox_id: int, lease_s: float = LEASE_S
+               ) -> OutboxRow | None:
+    """:func:`claim` for a sender that holds the row's lock (:func:`hold`): a row left
+    ``sending`` is taken at once, lease or not, because no live sender holds it."""
+    with conn.cursor(row_factory=class_row(OutboxRow)) as cur:
+        cur.execute(
+            f"""
+            UPDATE outbox SET state = 'sending', attempts = attempts + 1,
+                              lease_until = now() + make_interval(secs => %s)
+             WHERE id = (SELECT id FROM outbox WHERE id = %s
+                           AND ((state = 'pending' AND not_before <= now())
+                                OR state = 'sending')
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING {_COLUMNS}
+            """,
+            (lease_s, outbox_id),
+        )
+        return cur.fetchone()
+
+
+def abandoned(conn: psycopg.Connection, announcement_id: int | None = None,
+              limit: int = 100) -> list[tuple[int, int]]:
+    """Rows left ``sending`` by a sender that died (no live sender holds their lock),
+    optionally of one announcement: (id, attempts)."""
+    where = "o.announcement_id = %s AND " if announcement_id is not None else ""
+    params = ((announcement_id,) if announcement_id is not None else ()) + (limit,)
+    rows = conn.execute(
+        f"""SELECT o.id, o.attempts FROM outbox o
+             WHERE {where} o.state = 'sending' AND {_UNHELD}
+             ORDER BY o.id LIMIT %s""", params).fetchall()
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def backlog(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[int, float]]:
+    """Rows not yet sent, by (kind, state: pending or sending): (count, age of the oldest
+    in seconds). Pending rows waiting for a later ``not_before`` (quiet hours, a chosen
+    time, a back-off) are included: the backlog is what LINE has not yet accepted."""
+    rows = conn.execute(
+        """SELECT kind, state, count(*),
+                  coalesce(extract(epoch FROM now() - min(created_at)), 0)
+             FROM outbox WHERE state IN ('pending', 'sending') GROUP BY kind, state""").fetchall()
+    return {(str(k), str(s)): (int(n), float(age)) for k, s, n, age in rows}
+
+
+def release_abandoned(conn: psycopg.Connection, outbox_ids: list[int],
+                      event_ids: list[int]) -> list[tuple[int, int]]:
+    """End the lease of rows a dead sender held, so another claims them now.
+
+    ``outbox_ids`` are rows whose ``deliver_outbox`` job died; ``event_ids``
+    are ``webhook_events`` row ids whose ``process_event`` job died after its
+    commit, while sending the replies it wrote. Only rows still ``sending``
+    are touched. Safe for exactly-once: a retried reply finds its token used
+    (``workers.delivery`` then counts it sent), a push or multicast carries
+    its ``X-Line-Retry-Key`` (409).
+
+    Returns:
+        (id, attempts) of the rows freed, and of the ``outbox_ids`` rows
+        still ``pending`` (their job died before claiming them).
+    """
+    rows = conn.execute(
+        """WITH freed AS (
+             UPDATE outbox SET lease_until = now()
+              WHERE state = 'sending'
+                AND (id = ANY(%s) OR webhook_event_id IN (
+                       SELECT webhook_event_id FROM webhook_events WHERE id = ANY(%s)))
+             RETURNING id, attempts)
+           SELECT id, attempts FROM freed
+           UNION SELECT id, attempts FROM outbox WHERE id = ANY(%s) AND state = 'pending'
+           ORDER BY id""",
+        (list(outbox_ids), list(event_ids), list(outbox_ids)),
+    ).fetchall()
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def count_attempt(conn: psycopg.Connection, outbox_id: int, lease_s: float = LEASE_S) -> None:
+    """One more call of a claimed row, made by the same sender (a 429 tried again at
+    once): count it in ``attempts`` and renew the lease for the next call."""
+    conn.execute(
+        """UPDATE outbox SET attempts = attempts + 1,
+                             lease_until = now() + make_interval(secs => %s)
+            WHERE id = %s AND state = 'sending'""", (lease_s, outbox_id))

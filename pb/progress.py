@@ -16,8 +16,10 @@ English (``admin.progress.ERRORS``):
 
 * percent is 0–100 and does not go down unless a reason is given;
 * the total disbursed never exceeds the budget received;
-* the report date lies inside the project period, is not before the
-  previous report and not in the future.
+* the report date is not after the project's end, not before the previous
+  report and not in the future. A report may come before the planned start
+  (issue 16: BMA reports are filed on schedule whatever the start date says);
+  :func:`before_start` tells the form and the report to say so.
 
 Reports are never edited; a correction is the next report, so what was
 published stays on record. Filing the first report moves a ``selected``
@@ -251,7 +253,7 @@ def validate_report(project: project_rows.Project, form: FormFields, previous: l
 
     Raises:
         ProgressError: codes ``not_reportable``, ``no_budget``, ``date_required``,
-            ``date_before_start``, ``date_after_end``, ``date_before_previous``,
+            ``date_after_end``, ``date_before_previous``,
             ``date_in_future``, ``narrative_required``, ``narrative_too_long``,
             ``percent_required``, ``percent_range``, ``percent_down``,
             ``reason_too_long``, ``disbursed_required``, ``bad_disbursed``,
@@ -265,8 +267,6 @@ def validate_report(project: project_rows.Project, form: FormFields, previous: l
     day = fields.report_date
     if day is None:
         raise ProgressError("date_required")
-    if project.starts_on and day < project.starts_on:
-        raise ProgressError("date_before_start", start=project.starts_on)
     if project.ends_on and day > project.ends_on:
         raise ProgressError("date_after_end", end=project.ends_on)
     last = previous[-1] if previous else None
@@ -303,6 +303,12 @@ def validate_report(project: project_rows.Project, form: FormFields, previous: l
                             budget=form.budget_received_baht,
                             left=max(form.budget_received_baht - so_far, 0))
     return dataclasses.replace(fields, narrative=narrative, decrease_reason=reason)
+
+
+def before_start(project: project_rows.Project, day: dt.date | None) -> bool:
+    """True when ``day`` comes before the project's planned start (a report filed early:
+    allowed, and shown with a note on the form, the report and the public page)."""
+    return bool(day and project.starts_on and day < project.starts_on)
 
 
 def check_photo(data: bytes) -> str:

@@ -10,7 +10,9 @@ States (issue 5): draft → ready_for_vote → selected / not_selected;
 selected → in_progress → done. A draft sent for the vote can come back to
 draft for edits until the vote decides. Only drafts can be edited. Every
 change is audited; edits and transitions carry the project's ``version``
-(optimistic concurrency, as for clusters).
+(optimistic concurrency, as for clusters). After the draft stage only the
+start and end dates can still be corrected (:func:`correct_dates`, issue 16:
+BMA schedules move), each correction audited with its reason.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pb import audit, cluster_edits, districts, outbox, review
+from pb import audit, cluster_edits, districts, outbox, review, sent_messages
 from pb.scope import Scope, ScopeError
 
 STATES = ("draft", "ready_for_vote", "selected", "not_selected", "in_progress", "done")
@@ -334,6 +336,49 @@ def update(conn: psycopg.Connection, scope: Scope, project_id: int, version: int
                  after={k: after[k] for k in sorted(changed)})
 
 
+def correct_dates(conn: psycopg.Connection, scope: Scope, project_id: int, version: int,
+                  starts_on: dt.date | None, ends_on: dt.date | None, reason: str = "") -> bool:
+    """Correct a project's planned start and end after it left the draft stage.
+
+    Schedules move after the vote (issue 16: "dates change"); the rest of the
+    project is what residents voted on and stays frozen. Audited as
+    ``project.dates`` with before, after and the reason.
+
+    Args:
+        starts_on, ends_on: the corrected dates (either may be empty until known).
+        reason: why (at most 500 characters; optional).
+
+    Returns:
+        True when something changed, False when the dates were already these.
+
+    Raises:
+        ProjectError("ends_before_start" | "dates_in_draft" | "field_too_long"),
+        ProjectConflict, ScopeError, ReadOnlyError.
+    """
+    project = _lock_project(conn, scope, project_id, version)
+    if project.state == "draft":
+        raise ProjectError("dates_in_draft")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ProjectError("ends_before_start")
+    reason = " ".join(reason.split())
+    if len(reason) > 500:
+        raise ProjectError("field_too_long", field="reason", limit=500)
+    before = {"starts_on": project.starts_on, "ends_on": project.ends_on}
+    after = {"starts_on": starts_on, "ends_on": ends_on}
+    changed = sorted(k for k in after if after[k] != before[k])
+    if not changed:
+        return False
+    conn.execute("UPDATE projects SET starts_on = %s, ends_on = %s, version = version + 1, "
+                 "updated_at = now() WHERE id = %s", (starts_on, ends_on, project_id))
+
+    def iso(day: dt.date | None) -> str | None:
+        return day.isoformat() if day else None
+    audit.record(conn, scope, "project.dates", "project", project_id, district=project.district,
+                 before={k: iso(before[k]) for k in changed},
+                 after={**{k: iso(after[k]) for k in changed}, "reason": reason or None})
+    return True
+
+
 def transition(conn: psycopg.Connection, scope: Scope, project_id: int, version: int,
                new_state: str) -> None:
     """Move a project to its next state (see :data:`TRANSITIONS`); audited.
@@ -383,7 +428,8 @@ def notify_authors(conn: psycopg.Connection, project_id: int,
            INSERT INTO project_notices (project_id, resident_id)
            SELECT %(p)s, id FROM authors ORDER BY id ON CONFLICT DO NOTHING
            RETURNING resident_id""", {"p": project_id}).fetchall()
-    outbox_ids = []
+    outbox_ids, district = [], conn.execute("SELECT district FROM projects WHERE id = %s",
+                                            (project_id,)).fetchone()[0]
     for (resident_id,) in rows:
         line_user_id, language = conn.execute(
             "SELECT line_user_id, language FROM residents WHERE id = %s",
@@ -393,5 +439,7 @@ def notify_authors(conn: psycopg.Connection, project_id: int,
         conn.execute("UPDATE project_notices SET outbox_id = %s "
                      "WHERE project_id = %s AND resident_id = %s",
                      (outbox_id, project_id, resident_id))
+        sent_messages.tag(conn, outbox_id, "project_promoted", 1, district=district,
+                          project_id=project_id)
         outbox_ids.append(outbox_id)
     return outbox_ids

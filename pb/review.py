@@ -147,10 +147,16 @@ def _with_figures(conn: psycopg.Connection, rows: list[ClusterRow]) -> list[Clus
              FROM cluster_members m JOIN ideas i ON i.id = m.idea_id
             WHERE m.cluster_id = ANY(%s) AND i.status = 'active'
             GROUP BY m.cluster_id""", (touched,)).fetchall()) if touched else {}
-    # Residents backing the cluster: a support of one of its ideas, or of the cluster itself.
+    # Residents backing the cluster (issue 16): those who sent one of its active ideas,
+    # supported one ("me too"), or supported the cluster itself.
     supporters: dict[int, int] = dict(conn.execute(
         """SELECT x.cluster_id, count(DISTINCT x.resident_id)
-             FROM (SELECT m.cluster_id, s.resident_id FROM supports s
+             FROM (SELECT m.cluster_id, i.resident_id FROM cluster_members m
+                     JOIN ideas i ON i.id = m.idea_id
+                    WHERE m.cluster_id = ANY(%(ids)s) AND i.status = 'active'
+                      AND i.resident_id IS NOT NULL
+                   UNION ALL
+                   SELECT m.cluster_id, s.resident_id FROM supports s
                      JOIN cluster_members m ON m.idea_id = s.idea_id
                     WHERE m.cluster_id = ANY(%(ids)s)
                    UNION ALL

@@ -4,6 +4,8 @@ Reads and the round types live in :mod:`pb.rounds`; this module holds the
 checks on what staff type (:func:`validate`), the frozen ballot
 (``round_projects``) and the audited state changes. Each change locks the
 round (:func:`pb.rounds.lock_for_change`) and carries its ``version``.
+Opening and closing are asked for in the request (:func:`request_step`) and
+carried out by an upkeep job (:func:`carry_out_step`, issue 16).
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import json
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
 from pb import audit, districts
+from pb import staff as staff_rows
 from pb.rounds import (BALLOT_TYPES, MAX_BUDGET_BAHT, MAX_PROJECTS, QUORUM_KINDS, RULES, Round,
                        RoundError, RoundFields, close_due, lock_for_change, projects_of)
-from pb.scope import Scope
+from pb.scope import ReadOnlyError, Scope, ScopeError
 
 
 def candidates(conn: psycopg.Connection, scope: Scope, district: str | None,
@@ -223,7 +229,8 @@ def update(conn: psycopg.Connection, scope: Scope, round_id: int, version: int,
                  before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})
 
 
-def open_round(conn: psycopg.Connection, scope: Scope, round_id: int, version: int) -> Round:
+def open_round(conn: psycopg.Connection, scope: Scope, round_id: int, version: int | None
+               ) -> Round:
     """Draft → open: ballots are taken from ``opens_at`` to ``closes_at``; audited.
 
     Checks again what could have changed since the draft was saved: at least one
@@ -261,7 +268,8 @@ def open_round(conn: psycopg.Connection, scope: Scope, round_id: int, version: i
     return round_
 
 
-def close_now(conn: psycopg.Connection, scope: Scope, round_id: int, version: int) -> None:
+def close_now(conn: psycopg.Connection, scope: Scope, round_id: int, version: int | None
+              ) -> None:
     """Staff end an open round early: ``closes_at`` becomes now, and it is closed."""
     round_ = lock_for_change(conn, scope, round_id, version)
     if round_.state != "open":
@@ -272,3 +280,98 @@ def close_now(conn: psycopg.Connection, scope: Scope, round_id: int, version: in
     audit.record(conn, scope, "round.close", "round", round_id, district=round_.district,
                  before={"state": "open", "closes_at": round_.closes_at.isoformat()},
                  after={"state": "closed"})
+
+
+# --- opening and closing as upkeep jobs (issue 16) -------------------------------------------
+
+STEPS = ("open", "close")
+
+
+@dataclass
+class StepRequest:
+    """A staff request to open or close a round, waiting for its upkeep job, or the
+    error the job met (``error``: a RoundError code and values; the request is then over)."""
+
+    step: str | None
+    requested_by: str | None
+    requested_at: dt.datetime | None
+    error: dict[str, Any] | None
+
+
+def request_step(conn: psycopg.Connection, scope: Scope, round_id: int, version: int,
+                 step: str) -> bool:
+    """Ask the upkeep worker to open (draft → open) or close (open → closed) a round.
+
+    The checks staff can act on are made now (state, scope, version); the change
+    itself is :func:`carry_out_step` in ``workers.voting``, as this staff member.
+    The version is not bumped: a repeated click asks again for the same thing.
+    Audited as ``round.open_requested`` / ``round.close_requested``.
+
+    Returns:
+        True when recorded (the caller enqueues the job after the commit).
+
+    Raises:
+        RoundError("not_draft" | "not_open"), RoundConflict, ScopeError, ReadOnlyError.
+    """
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}")
+    round_ = lock_for_change(conn, scope, round_id, version)
+    if step == "open" and (round_.state != "draft" or round_.origin != "siang"):
+        raise RoundError("not_draft")
+    if step == "close" and round_.state != "open":
+        raise RoundError("not_open")
+    conn.execute("""UPDATE voting_rounds SET step_requested = %s, step_requested_by = %s,
+                           step_requested_at = now(), step_error = NULL WHERE id = %s""",
+                 (step, scope.staff_id, round_id))
+    audit.record(conn, scope, f"round.{step}_requested", "round", round_id,
+                 district=round_.district, after={"step": step})
+    return True
+
+
+def step_request(conn: psycopg.Connection, round_id: int) -> StepRequest:
+    """The pending request of a round (or the last one's error), for its page."""
+    row = conn.execute(
+        """SELECT r.step_requested, s.display_name, r.step_requested_at, r.step_error
+             FROM voting_rounds r LEFT JOIN staff s ON s.id = r.step_requested_by
+            WHERE r.id = %s""", (round_id,)).fetchone()
+    if row is None:
+        return StepRequest(None, None, None, None)
+    return StepRequest(row[0], row[1], row[2], json.loads(row[3]) if row[3] else None)
+
+
+def pending_steps(conn: psycopg.Connection) -> list[tuple[int, str]]:
+    """(round id, step) of every request not yet carried out (the sweeper's catch-up)."""
+    return [(int(r[0]), r[1]) for r in conn.execute(
+        "SELECT id, step_requested FROM voting_rounds WHERE step_requested IS NOT NULL "
+        "ORDER BY id").fetchall()]
+
+
+def carry_out_step(conn: psycopg.Connection, round_id: int, step: str) -> str:
+    """Carry out a pending request (in the upkeep job), as the staff member who made it.
+
+    Idempotent: without a pending request for ``step`` it does nothing. A
+    RoundError (the round changed meanwhile: e.g. its closing time passed) is
+    kept in ``step_error`` for the page and the request is cleared.
+
+    Returns:
+        "done", "failed" or "none".
+    """
+    row = conn.execute("SELECT step_requested, step_requested_by FROM voting_rounds "
+                       "WHERE id = %s FOR UPDATE", (round_id,)).fetchone()
+    if row is None or row[0] != step:
+        return "none"
+    member = staff_rows.get(conn, int(row[1])) if row[1] is not None else None
+    scope = member.scope() if member is not None else Scope.system()
+    error = None
+    try:
+        with conn.transaction():
+            if step == "open":
+                open_round(conn, scope, round_id, None)
+            else:
+                close_now(conn, scope, round_id, None)
+    except (RoundError, ScopeError, ReadOnlyError) as exc:
+        error = json.dumps({"code": getattr(exc, "code", "not_allowed"),
+                            "values": getattr(exc, "values", {})}, default=str)
+    conn.execute("UPDATE voting_rounds SET step_requested = NULL, step_error = %s WHERE id = %s",
+                 (error, round_id))
+    return "failed" if error else "done"

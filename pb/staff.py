@@ -51,6 +51,7 @@ class Staff:
     last_login_at: dt.datetime | None
     created_at: dt.datetime
     districts: list[str]
+    must_change_password: bool = False
 
     def scope(self) -> Scope:
         return Scope.for_staff(self.id, self.display_name, self.role, self.districts)
@@ -59,7 +60,8 @@ class Staff:
 _SELECT = """SELECT s.id, s.username, s.display_name, s.role, s.active, s.language,
                     s.session_nonce, s.last_login_at, s.created_at,
                     coalesce(array(SELECT d.district FROM staff_districts d
-                                    WHERE d.staff_id = s.id ORDER BY d.district), '{}') AS districts
+                                    WHERE d.staff_id = s.id ORDER BY d.district), '{}') AS districts,
+                    s.must_change_password
                FROM staff s"""
 
 
@@ -84,8 +86,11 @@ def _check(username: str, role: str, assigned: list[str]) -> None:
 
 def create(conn: psycopg.Connection, *, username: str, display_name: str, password: str,
            role: str, assigned: list[str] = (), language: str = "th",
-           actor: Scope | None = None) -> int:
+           actor: Scope | None = None, must_change: bool = False) -> int:
     """Create a staff account (audited); returns its id.
+
+    ``must_change``: the password is a temporary one an admin chose (the web
+    admin): the new staff member must replace it at their first sign-in.
 
     Raises:
         StaffError: malformed username, weak password, unknown role or
@@ -94,11 +99,15 @@ def create(conn: psycopg.Connection, *, username: str, display_name: str, passwo
     username = username.strip().lower()
     assigned = sorted(set(assigned))
     _check(username, role, assigned)
+    if role == "officer" and not assigned:
+        raise StaffError("officer_districts", "a district officer needs at least one district")
     check_password_strength(password)
     row = conn.execute(
-        """INSERT INTO staff (username, display_name, password_hash, role, language)
-           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING id""",
-        (username, display_name.strip() or username, _hasher.hash(password), role, language),
+        """INSERT INTO staff (username, display_name, password_hash, role, language,
+                              must_change_password)
+           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING id""",
+        (username, display_name.strip()[:120] or username, _hasher.hash(password), role,
+         language, must_change),
     ).fetchone()
     if row is None:
         raise StaffError("taken", f"username {username!r} is taken")
@@ -158,8 +167,12 @@ def record_login(conn: psycopg.Connection, staff: Staff) -> None:
 
 
 def set_password(conn: psycopg.Connection, staff_id: int, password: str, *,
-                 actor: Scope | None = None) -> str:
+                 actor: Scope | None = None, must_change: bool = False) -> str:
     """Set a new password and a new session nonce (every other login ends); audited.
+
+    ``must_change``: an admin's reset to a temporary password, to be replaced at
+    the next sign-in (audited as ``staff.password_reset``); otherwise the flag
+    is cleared (the staff member chose this password).
 
     Returns:
         the new session nonce (the caller's own session keeps working with it).
@@ -170,12 +183,15 @@ def set_password(conn: psycopg.Connection, staff_id: int, password: str, *,
     check_password_strength(password)
     nonce = secrets.token_hex(16)
     row = conn.execute(
-        """UPDATE staff SET password_hash = %s, session_nonce = %s, password_changed_at = now()
+        """UPDATE staff SET password_hash = %s, session_nonce = %s, password_changed_at = now(),
+                          must_change_password = %s
             WHERE id = %s RETURNING id""",
-        (_hasher.hash(password), nonce, staff_id)).fetchone()
+        (_hasher.hash(password), nonce, must_change, staff_id)).fetchone()
     if row is None:
         raise StaffError("no_staff", f"no staff member {staff_id}")
-    audit.record(conn, actor or Scope.system(), "staff.password_change", "staff", staff_id)
+    audit.record(conn, actor or Scope.system(),
+                 "staff.password_reset" if must_change else "staff.password_change",
+                 "staff", staff_id)
     return nonce
 
 
@@ -204,3 +220,63 @@ def ensure(conn: psycopg.Connection, *, username: str, display_name: str, passwo
                       role=role, assigned=list(assigned))
     set_password(conn, existing.id, password)
     return existing.id
+
+
+def update_access(conn: psycopg.Connection, actor: Scope, staff_id: int, *, role: str,
+                  assigned: list[str], display_name: str | None = None) -> bool:
+    """Change a staff member's role, districts (and display name); audited with the
+    values before and after. Takes effect on their next request (scope is read per
+    request). Returns False when nothing changed.
+
+    Raises:
+        StaffError: unknown role or district, an officer without districts,
+            no such staff member, or an admin changing their own role
+            (``self_change``: another admin must do it, so one is always left).
+    """
+    current = get(conn, staff_id)
+    if current is None:
+        raise StaffError("no_staff", f"no staff member {staff_id}")
+    assigned = sorted(set(assigned))
+    _check(current.username, role, assigned)
+    if role == "officer" and not assigned:
+        raise StaffError("officer_districts", "a district officer needs at least one district")
+    if actor.staff_id == staff_id and role != current.role:
+        raise StaffError("self_change", "you cannot change your own role")
+    name = (display_name or "").strip()[:120] or current.display_name
+    before = {"role": current.role, "districts": current.districts,
+              "display_name": current.display_name}
+    after = {"role": role, "districts": assigned, "display_name": name}
+    changed = sorted(k for k in after if after[k] != before[k])
+    if not changed:
+        return False
+    conn.execute("UPDATE staff SET role = %s, display_name = %s WHERE id = %s",
+                 (role, name, staff_id))
+    conn.execute("DELETE FROM staff_districts WHERE staff_id = %s", (staff_id,))
+    for district in assigned:
+        conn.execute("INSERT INTO staff_districts (staff_id, district) VALUES (%s, %s)",
+                     (staff_id, district))
+    audit.record(conn, actor, "staff.access", "staff", staff_id,
+                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    return True
+
+
+def set_active(conn: psycopg.Connection, actor: Scope, staff_id: int, active: bool) -> bool:
+    """Deactivate (every session ends, sign-in refused) or reactivate an account;
+    audited. Accounts are never deleted: the audit log keeps pointing at them.
+    Returns False when it already was so.
+
+    Raises:
+        StaffError: no such staff member, or deactivating oneself (``self_change``).
+    """
+    current = get(conn, staff_id)
+    if current is None:
+        raise StaffError("no_staff", f"no staff member {staff_id}")
+    if actor.staff_id == staff_id and not active:
+        raise StaffError("self_change", "you cannot deactivate your own account")
+    if current.active == active:
+        return False
+    conn.execute("UPDATE staff SET active = %s, session_nonce = %s WHERE id = %s",
+                 (active, secrets.token_hex(16), staff_id))
+    audit.record(conn, actor, "staff.activate" if active else "staff.deactivate", "staff",
+                 staff_id, before={"active": current.active}, after={"active": active})
+    return True

@@ -123,3 +123,24 @@ def anonymise_of_resident(conn: psycopg.Connection, resident_id: int) -> int:
     return max(conn.execute(
         "UPDATE supports SET resident_id = NULL, webhook_event_id = NULL WHERE resident_id = %s",
         (resident_id,)).rowcount, 0)
+
+
+def move(conn: psycopg.Connection, from_idea: int, to_idea: int) -> int:
+    """Move every support of one idea onto another (a duplicate marked by staff).
+
+    A supporter who already backs ``to_idea`` keeps that one support; the
+    supports left on ``from_idea`` are deleted.
+
+    Returns:
+        How many supports moved.
+    """
+    moved = conn.execute(
+        """INSERT INTO supports (process_id, resident_id, idea_id, created_at)
+           SELECT s.process_id, s.resident_id, %(to)s, s.created_at FROM supports s
+            WHERE s.idea_id = %(from)s AND s.resident_id IS NOT NULL
+           ON CONFLICT DO NOTHING""", {"from": from_idea, "to": to_idea}).rowcount
+    anonymous = conn.execute(
+        """UPDATE supports SET idea_id = %(to)s WHERE idea_id = %(from)s AND resident_id IS NULL""",
+        {"from": from_idea, "to": to_idea}).rowcount
+    conn.execute("DELETE FROM supports WHERE idea_id = %s", (from_idea,))
+    return max(moved, 0) + max(anonymous, 0)

@@ -89,8 +89,29 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(webhook_bp)
     admin.init_app(app)
 
+    @app.get("/metrics")
+    def metrics_scrape():
+        """Prometheus text: every Siang process's counts (``bot.metrics``) plus
+        queue depths and the outbox backlog read now (``siang.scrape``)."""
+        from siang.scrape import readings
+        from bot import metrics
+
+        body, content_type = metrics.render(readings(app.extensions["siang"]))
+        return app.response_class(body, content_type=content_type)
+
     @app.get("/healthz")
     def healthz():
+        """The web process is alive (nothing else is checked)."""
         return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        """200 when a message would be answered now, else 503 with the reason (siang.status)."""
+        from siang.status import CHECK_TIMEOUT_S, readiness
+
+        state = app.extensions["siang"]
+        result = readiness(lambda: state.pool.connection(timeout=CHECK_TIMEOUT_S),
+                           state.queues.redis)
+        return jsonify(result.as_json()), (200 if result.ready else 503)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -11,32 +12,37 @@ from pathlib import Path
 import click
 
 from bot.settings import Settings, SettingsError
+from siang import cli_ops
+from siang.cli_support import OperatorGroup, preflight, settings_from_env, with_services
 from workers.queues import QUEUE_KINDS
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+def _settings(*, line: bool = True) -> Settings:
+    """Settings from the environment; ``line=False`` where LINE is never called."""
+    return settings_from_env(line=line)
 
 
 # Embedder kind (SIANG_EMBEDDER) → the name stored with each embedding.
 EMBEDDER_NAMES = {"e5": "multilingual-e5-small", "fake": "fake-trigram-384"}
 
 
-def _with_services(settings: Settings):
-    from siang.services import start_embedded
-
-    return start_embedded(settings)
+def _with_services(settings: Settings, *, redis: bool = True):
+    return with_services(settings, redis=redis)
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+@click.group(cls=OperatorGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level; show an error's traceback.")
 def main(verbose: bool) -> None:
-    """Siang (เสียง): LINE chatbot and staff admin for Bangkok participatory budgeting."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    """Siang (เสียง): LINE chatbot and staff admin for Bangkok participatory budgeting.
+
+    Settings come from the environment (README, "Running"); each command asks only
+    for those it uses. Bad input ends in one line and a non-zero exit.
+    """
+    from siang.logs import configure   # JSON lines with correlation ids (siang/logs.py)
+
+    role = {"worker": "worker", "web": "web"}.get(click.get_current_context().invoked_subcommand
+                                                  or "", "cli")
+    configure(role, logging.INFO if verbose else logging.WARNING)
 
 
 @main.group()
@@ -46,10 +52,13 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations (numbered plain-SQL files in migrations/)."""
+    """Apply pending migrations (numbered plain-SQL files in migrations/).
+
+    Inputs: DATABASE_URL (unset: the embedded PostgreSQL). Output: the migrations applied.
+    """
     from pb import db as pbdb
 
-    services = _with_services(_settings())
+    services = _with_services(_settings(line=False), redis=False)
     with pbdb.connection(services.settings.database_url) as conn:
         applied = pbdb.upgrade(conn)
     click.echo("applied: " + (", ".join(applied) if applied else "nothing, up to date"))
@@ -57,10 +66,10 @@ def db_upgrade() -> None:
 
 @db.command("downgrade")
 def db_downgrade() -> None:
-    """Roll back the newest migration."""
+    """Roll back the newest migration. Inputs: DATABASE_URL. Output: its name."""
     from pb import db as pbdb
 
-    services = _with_services(_settings())
+    services = _with_services(_settings(line=False), redis=False)
     with pbdb.connection(services.settings.database_url) as conn:
         click.echo(f"rolled back: {pbdb.downgrade(conn) or 'nothing'}")
 
@@ -72,20 +81,30 @@ def db_downgrade() -> None:
                    "conversation, then upkeep. In production run one kind of each, so a "
                    "resident's reply never waits behind a recluster or a tally.")
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
-    """Work the RQ queues (loads the embedder once) and run the sweeper."""
+    """Work the RQ queues (loads the embedder once) and run the sweeper, until stopped.
+
+    Inputs: LINE_*, DATABASE_URL, REDIS_URL, SIANG_EMBEDDER. Output: log lines.
+    """
+    services = _with_services(_settings())      # settings first: a missing one fails fast
+    preflight(services.settings)
+    from bot import metrics
     from workers.main import run
 
-    services = _with_services(_settings())
+    metrics.setup(services.settings.data_dir)      # counts shared with the web's /metrics
     run(services.settings, burst=burst, queues=queues or QUEUE_KINDS)
 
 
 @main.command()
 def sweep() -> None:
-    """Re-enqueue unfinished events, due outbox rows and stale keywords, once."""
+    """Re-enqueue unfinished events, due outbox rows and stale keywords, once.
+
+    Inputs: DATABASE_URL, REDIS_URL. Output: one JSON line of counts.
+    """
+    services = _with_services(_settings(line=False))
+    preflight(services.settings)
     from nlp.embedder import FakeEmbedder
     from workers import runtime, sweeper
 
-    services = _with_services(_settings())
     runtime.init(services.settings, embedder=FakeEmbedder())
     click.echo(json.dumps(sweeper.sweep_once()))
 
@@ -95,7 +114,10 @@ def sweep() -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", "n_workers", default=2, show_default=True)
 def web(host: str, port: int, n_workers: int) -> None:
-    """Serve the webhook and the admin with gunicorn (needs SIANG_SECRET_KEY)."""
+    """Serve the webhook and the admin with gunicorn, until stopped.
+
+    Inputs: LINE_*, SIANG_SECRET_KEY, DATABASE_URL, REDIS_URL. Output: gunicorn's log.
+    """
     from siang.app import check_web_settings
 
     settings = _settings()
@@ -104,6 +126,7 @@ def web(host: str, port: int, n_workers: int) -> None:
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     services = _with_services(settings)
+    preflight(services.settings)
     env = {**os.environ, **services.settings.as_env()}
     os.execvpe(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(n_workers),
                                 "--threads", "4", "--bind", f"{host}:{port}",
@@ -119,14 +142,17 @@ def nlp() -> None:
 @click.option("--process", "process_id", type=int, default=None,
               help="Process id (default: the open one).")
 def nlp_recluster(process_id: int | None) -> None:
-    """Regroup every district's ideas from stored embeddings (keeps staff decisions)."""
+    """Regroup every district's ideas from stored embeddings (keeps staff decisions).
+
+    Inputs: DATABASE_URL. Output: one JSON line summary.
+    """
     from nlp import clustering
     from nlp.represent import for_embedder
     from pb import db as pbdb
     from pb import processes
     from workers.clustering import recluster
 
-    settings = _with_services(_settings()).settings
+    settings = _with_services(_settings(line=False), redis=False).settings
     name = EMBEDDER_NAMES[settings.embedder]
     with pbdb.connection(settings.database_url) as conn:
         with conn.transaction():
@@ -145,6 +171,7 @@ def nlp_regroup(kind: str | None) -> None:
 
     Run after migration 0006 on a database with older ideas, or after a new
     nlp/artefacts/representation_e5.npz is shipped; then `siang nlp recluster`.
+    Inputs: DATABASE_URL. Output: one JSON line {"regrouped", "representation"}.
     """
     import numpy as np
 
@@ -152,7 +179,7 @@ def nlp_regroup(kind: str | None) -> None:
     from pb import db as pbdb
     from pb import ideas
 
-    settings = _with_services(_settings()).settings
+    settings = _with_services(_settings(line=False), redis=False).settings
     name = EMBEDDER_NAMES[kind or settings.embedder]
     representation = for_embedder(name)
     done, after = 0, 0
@@ -170,6 +197,9 @@ def nlp_regroup(kind: str | None) -> None:
     click.echo(json.dumps({"regrouped": done, "representation": representation.name}))
 
 
+nlp.add_command(__import__("siang.similar_csv", fromlist=["similar_csv"]).similar_csv)
+
+
 @nlp.command("cluster-csv")
 @click.argument("in_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out_csv", type=click.Path(dir_okay=False, path_type=Path))
@@ -181,7 +211,10 @@ def nlp_regroup(kind: str | None) -> None:
               show_default=True)
 def nlp_cluster_csv(in_csv: Path, out_csv: Path, n_clusters: int | None, kind: str,
                     data_dir: Path) -> None:
-    """Cluster a CSV with id,text columns into id,cluster (-1 = noise); no database needed."""
+    """Cluster IN_CSV (columns id,text) into OUT_CSV (id,cluster; -1 = noise); no database.
+
+    Output: OUT_CSV and one JSON line summary.
+    """
     from nlp.embedder import load_embedder
     from nlp.pipeline import cluster_csv
 
@@ -203,7 +236,11 @@ def nlp_cluster_csv(in_csv: Path, out_csv: Path, n_clusters: int | None, kind: s
               show_default=True)
 def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim_port: int,
          kind: str, data_dir: Path) -> None:
-    """Run everything on this machine and replay real Bangkok ideas through LINE."""
+    """Run everything on this machine and replay real Bangkok ideas through LINE.
+
+    Output: progress, where to open the admin and the chat; with --exit a summary
+    and one JSON line.
+    """
     from siang.demo import DemoOptions, run_demo
 
     options = DemoOptions(n_ideas=n_ideas, ideas_per_resident=ideas_per_resident, port=port,
@@ -225,7 +262,10 @@ def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim
 @click.option("--seeds", type=int, default=None, help="clustering: splits/seeds to average.")
 def bench(name: str, rates: str, seconds: float | None, recipients: int | None,
           ideas: int | None, ballots: int | None, rows: int | None, seeds: int | None) -> None:
-    """Run benchmark NAME; prints a table and ends with one JSON line of figures."""
+    """Run benchmark NAME; prints a table and ends with one JSON line of figures.
+
+    Inputs: NAME (one of siang.bench.BENCHES) and the options it reads.
+    """
     import importlib
 
     from siang.bench import BENCHES
@@ -250,11 +290,14 @@ def line() -> None:
               help="Draw the image again first (needs Pillow and Debian's fonts-thai-tlwg).")
 @click.option("--keep-old", is_flag=True, help="Keep older Siang rich menus instead of deleting them.")
 def line_richmenu(image: Path | None, redraw: bool, keep_old: bool) -> None:
-    """Create the six-area rich menu, upload its image and make it the default."""
+    """Create the six-area rich menu, upload its image and make it the default.
+
+    Inputs: LINE_*, the image. Output: one JSON line {"richMenuId", "default"}.
+    """
+    settings = _settings()
     from bot import richmenu
     from bot.line import LineClient
 
-    settings = _settings()
     if redraw:
         from bot import richmenu_draw
 
@@ -281,7 +324,10 @@ def pb() -> None:
 @click.option("--rule", type=click.Choice(["greedy", "mes"]), default="greedy",
               show_default=True)
 def pb_tally(pb_file: Path, rule: str) -> None:
-    """Tally a pabulib .pb file; the last line is JSON {"selected", "rule", "seconds"}."""
+    """Tally pabulib file PB_FILE (approval, cumulative or knapsack votes; no database).
+
+    Output: one JSON line {"selected", "rule", "seconds", ...}.
+    """
     from pb.tally import tally_file
 
     result = tally_file(pb_file, rule)
@@ -297,7 +343,8 @@ def pb_tally(pb_file: Path, rule: str) -> None:
 def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
     """Create a (closed, city-wide) voting round from a pabulib .pb file, with its ballots.
 
-    The last line is JSON {"round", "ballots", "selected", "rule", "seconds"}.
+    Inputs: PB_FILE, DATABASE_URL. Output: one JSON line {"round", "ballots",
+    "selected", "rule", "seconds"}.
     """
     import time
 
@@ -307,7 +354,7 @@ def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
     from pb.pabulib import PbFormatError, read_pb
     from pb.scope import Scope
 
-    settings = _with_services(_settings()).settings
+    settings = _with_services(_settings(line=False), redis=False).settings
     started = time.perf_counter()
     try:
         instance = read_pb(pb_file)
@@ -329,12 +376,15 @@ def pb_import(pb_file: Path, rule: str, run_tally: bool) -> None:
 @click.argument("round_id", type=int)
 @click.argument("out_file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def pb_export(round_id: int, out_file: Path) -> None:
-    """Write voting round ROUND_ID and its ballots as a pabulib .pb file (no resident ids)."""
+    """Write voting round ROUND_ID and its ballots to OUT_FILE as pabulib (no resident ids).
+
+    Inputs: DATABASE_URL. Output: OUT_FILE and one JSON line {"round", "file"}.
+    """
     from pb import db as pbdb
     from pb import round_io, rounds
     from pb.pabulib import write_pb
 
-    settings = _with_services(_settings()).settings
+    settings = _with_services(_settings(line=False), redis=False).settings
     with pbdb.connection(settings.database_url) as conn:
         found = rounds.load(conn, round_id)
         if found is None:
@@ -346,62 +396,9 @@ def pb_export(round_id: int, out_file: Path) -> None:
     click.echo(json.dumps({"round": round_id, "file": str(out_file)}, ensure_ascii=False))
 
 
-@main.group()
-def staff() -> None:
-    """Staff accounts for the admin (admin, officer, viewer)."""
-
-
-def _new_password(password_stdin: bool) -> str:
-    if password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-@staff.command("create")
-@click.argument("username")
-@click.option("--name", "display_name", default="", help="Display name (default: username).")
-@click.option("--role", type=click.Choice(["admin", "officer", "viewer"]), required=True)
-@click.option("--district", "assigned", multiple=True,
-              help="Thai district name an officer (or a scoped viewer) works in; repeat.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-def staff_create(username: str, display_name: str, role: str, assigned: tuple[str, ...],
-                 password_stdin: bool) -> None:
-    """Create a staff account (password asked twice, at least 12 characters)."""
-    from pb import db as pbdb
-    from pb import staff as staff_rows
-
-    if role == "officer" and not assigned:
-        raise click.ClickException("a district officer needs at least one --district")
-    password = _new_password(password_stdin)
-    settings = _with_services(_settings()).settings
-    try:
-        with pbdb.connection(settings.database_url) as conn, conn.transaction():
-            staff_id = staff_rows.create(conn, username=username, display_name=display_name,
-                                         password=password, role=role, assigned=list(assigned))
-    except staff_rows.StaffError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"created staff #{staff_id} {username.strip().lower()} ({role})")
-
-
-@staff.command("set-password")
-@click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
-def staff_set_password(username: str, password_stdin: bool) -> None:
-    """Set a staff member's password (their other sessions end)."""
-    from pb import db as pbdb
-    from pb import staff as staff_rows
-
-    password = _new_password(password_stdin)
-    settings = _with_services(_settings()).settings
-    try:
-        with pbdb.connection(settings.database_url) as conn, conn.transaction():
-            found = staff_rows.get_by_username(conn, username)
-            if found is None:
-                raise click.ClickException(f"no staff member {username!r}")
-            staff_rows.set_password(conn, found.id, password)
-    except staff_rows.StaffError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"password set for {found.username}")
+for _command in cli_ops.COMMANDS:    # up, services, backup, restore, ledger, staff
+    main.add_command(_command)
+main.add_command(importlib.import_module("siang.status").status)   # siang status (readiness)
 
 
 if __name__ == "__main__":

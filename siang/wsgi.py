@@ -24,9 +24,14 @@ def app_from_env() -> Flask:
             ``SIANG_SECRET_KEY``; gunicorn prints its one-line message and stops
             instead of restarting workers that cannot start.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from siang.logs import configure
+    from bot import metrics
+
+    configure("web", logging.INFO)
     try:
-        return create_app(Settings.from_env())
+        settings = Settings.from_env()
+        metrics.setup(settings.data_dir)    # before any metric: gunicorn's workers share one folder
+        return create_app(settings)
     except SettingsError as exc:
         from gunicorn.errors import AppImportError
 

@@ -148,10 +148,47 @@ def test_audit_log_is_append_only(db, accounts):
     assert audit.entries(db, action="test.")[0].action == "test.entry"
 
 
-def test_only_admins_read_the_audit_log(signed_in):
+def test_everyone_reads_the_audit_log_of_their_scope(signed_in):
+    """Issue 16: officers read their districts' entries (tests/test_admin_audit.py)."""
     assert signed_in("admin").get("/admin/audit").status_code == 200
-    assert signed_in("officer").get("/admin/audit").status_code == 403
-    assert signed_in("viewer").get("/admin/audit").status_code == 403
+    assert signed_in("officer").get("/admin/audit").status_code == 200
+    assert signed_in("viewer").get("/admin/audit").status_code == 200
+
+
+def _from(app, address: str) -> StaffClient:
+    staff = StaffClient(app, "")
+    staff.client.environ_base["REMOTE_ADDR"] = address
+    return staff
+
+
+def test_a_locked_account_leaves_the_office_s_other_accounts_working(stack, accounts):
+    """Issue 16, finding 10: five wrong passwords lock that account, not the address."""
+    office = _from(stack["app"], "203.0.113.7")       # a district office behind one NAT
+    codes = [office.login("admin", f"wrong password number {n}").status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert office.login("admin", PASSWORD).status_code == 429        # this account waits
+    assert office.login("somchai", PASSWORD).status_code == 302      # a colleague signs in
+    colleague = _from(stack["app"], "203.0.113.7")
+    assert colleague.login("somsri", PASSWORD).status_code == 302
+    elsewhere = _from(stack["app"], "198.51.100.9")
+    refused = elsewhere.login("admin", PASSWORD)                     # locked wherever it is
+    assert refused.status_code == 429
+    assert "หลายครั้งเกินไป" in refused.get_data(as_text=True)
+    assert elsewhere.login("ADMIN ", "another wrong one").status_code == 429   # same account
+
+
+def test_password_spraying_from_one_address_is_throttled(stack, accounts):
+    """Many accounts tried from one address: the address limit stops it, other
+    addresses are not affected."""
+    from admin.auth import LOGIN_LIMIT_ADDRESS
+
+    per_minute = int(LOGIN_LIMIT_ADDRESS.split()[0])
+    sprayer = _from(stack["app"], "192.0.2.66")
+    codes = [sprayer.login(f"user{n:03d}", "guessed password 1").status_code
+             for n in range(per_minute + 1)]
+    assert codes == [401] * per_minute + [429]
+    assert sprayer.login("somchai", PASSWORD).status_code == 429
+    assert _from(stack["app"], "192.0.2.67").login("somchai", PASSWORD).status_code == 302
 
 
 def test_staff_cli_creates_accounts_and_sets_passwords(settings, db, clean, monkeypatch):

@@ -23,7 +23,7 @@ ROUTES = {
     "admin.auth.logout": "self",
     "admin.auth.password": "self",
     "admin.auth.language": "public",
-    "admin.auth.home": "self",
+    "admin.dashboard.index": "read",             # issue 16: the home page, scoped
     "admin.clusters.index": "read",
     "admin.clusters.show": "read",
     "admin.clusters.rename": "write",
@@ -32,14 +32,26 @@ ROUTES = {
     "admin.clusters.ideas": "write",
     "admin.clusters.flagged": "read",
     "admin.clusters.decide_flagged": "write",
+    "admin.clusters.unmerge": "write",           # issue 16: undo a merge
     "admin.projects.index": "read",
     "admin.projects.show": "read",
     "admin.projects.new": "write",
     "admin.projects.edit": "write",
     "admin.projects.state": "write",
     "admin.projects.add_cluster": "write",
-    "admin.audit.index": "admin",
+    "admin.projects.dates": "write",             # issue 16: dates corrected after the draft
+    "admin.sent.index": "read",                  # issue 16: what residents were told
+    "admin.audit.index": "read",                 # issue 16: officers read their districts'
     "admin.staff.index": "admin",
+    "admin.staff.new": "admin",                  # issue 16: staff accounts in the web admin
+    "admin.staff.show": "admin",
+    "admin.staff.access": "admin",
+    "admin.staff.reset_password": "admin",
+    "admin.staff.set_active": "admin",
+    "admin.exports.ideas": "read",               # issue 16: CSV downloads, scoped
+    "admin.exports.clusters": "read",
+    "admin.exports.projects": "read",
+    "admin.exports.results": "read",
     # issue 6: voting rounds (rounds.new lists only the staff member's own projects)
     "admin.rounds.index": "read",
     "admin.rounds.show": "read",
@@ -67,6 +79,10 @@ ROUTES = {
     "admin.announcements.edit": "write",
     "admin.announcements.send": "write",
     "admin.announcements.cancel": "write",
+    # issue 15: the similar-idea rule per process, and marking a repeated idea
+    "admin.similar.settings_page": "read",
+    "admin.similar.save_settings": "admin",
+    "admin.similar.mark_duplicate": "write",
 }
 MISSING = 999_999  # the id of an object this fixture does not make (another area's)
 
@@ -74,7 +90,10 @@ MISSING = 999_999  # the id of an object this fixture does not make (another are
 # List pages are asked for the other district; the promotion form for its cluster.
 LISTS = {"admin.clusters.index", "admin.projects.index", "admin.clusters.flagged",
          "admin.rounds.index", "admin.rounds.new", "admin.progress.index",
-         "admin.announcements.index", "admin.announcements.new"}
+         "admin.announcements.index", "admin.announcements.new", "admin.dashboard.index",
+         "admin.audit.index", "admin.exports.ideas", "admin.exports.clusters",
+         "admin.exports.projects", "admin.exports.results",
+         "admin.similar.settings_page", "admin.sent.index"}   # issue 15: the process's rule, no district's data
 QUERIES = {"admin.clusters.index": "?district={district}",
            "admin.projects.index": "?district={district}",
            "admin.clusters.flagged": "?district={district}",
@@ -158,6 +177,9 @@ def _form(endpoint: str, objects, db) -> dict:
         "admin.clusters.rename": {"version": version, "label": "forged name"},
         "admin.clusters.lock": {"version": version, "locked": "1"},
         "admin.clusters.merge": {"version": version, "target": objects["cluster2"]},
+        "admin.clusters.unmerge": {"version": version},
+        "admin.projects.dates": {"version": "1", "starts_on": "01/01/2569",
+                                 "ends_on": "31/12/2569", "reason": "forged"},
         "admin.clusters.ideas": {"version": version, "action": "spam", "reason": "x",
                                  "idea": str(objects["idea"])},
         "admin.projects.new": {"cluster": cluster, f"v{cluster}": version, "title": "forged",

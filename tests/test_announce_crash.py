@@ -142,7 +142,7 @@ def test_killed_inside_a_line_call(db, clean, sim, stack, world, workers):
     assert [s for _i, s, _a in states] == ["sent", "sending", "pending"]
     workers()
     _wait(lambda: all(s == "sent" for _i, s, _a in _states(db, announcement_id)), 90,
-          what="the batches sent after the lease of the dead worker expired")
+          what="the batches sent by the new worker (the dead one's row lock went with it)")
     counts = _received(stack)
     recipients = _recipients(db, announcement_id)
     assert len(recipients) == len(set(recipients)) == 1101
@@ -152,5 +152,7 @@ def test_killed_inside_a_line_call(db, clean, sim, stack, world, workers):
     db.commit()
     calls = [c for c in sim.calls() if c["path"] == MULTICAST]
     second = [c["status"] for c in calls if c["headers"]["x-line-retry-key"] == key_of[ids[1]]]
-    assert second == [200, 409]           # the retry after the crash: LINE already had it
+    # The new worker takes the row over at once (issue 19), maybe while the dead one's call
+    # is still inside LINE: the retry key lets LINE accept it once, whichever call is first.
+    assert second.count(200) == 1 and set(second) <= {200, 409}
     assert _states(db, announcement_id)[1][2] == 2

@@ -47,6 +47,7 @@ ENGLISH_PLURALS = {
                           "at most 2 projects. Remove some until 2 are left"),
     "vote_result_notice": ("(1 voter)", "(2 voters)"),
     "vote_result_invalid": ("1 person voted", "2 people voted"),
+    "mine_none_withdrawn": ("you withdrew 1 idea)", "you withdrew 2 ideas)"),
 }
 
 

@@ -129,3 +129,16 @@ def test_the_readme_shows_the_table_as_it_is():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert policy.markdown_table() in readme
+
+
+def test_unknown_and_malformed_events_keep_their_source_and_mode():
+    from bot.events import fallback, parse
+    from bot.handlers.dispatch import event_key
+
+    unknown = parse({"type": "newThing", "source": {"type": "room", "roomId": "R1"},
+                     "mode": "active", "timestamp": 1, "webhookEventId": "01A",
+                     "deliveryContext": {"isRedelivery": False}})
+    assert event_key(unknown) == ("newThing", "room", "active")
+    malformed = fallback({"type": "message", "source": {"type": "group"}, "mode": "standby"})
+    assert event_key(malformed) == ("message", "group", "standby")
+    assert policy.decide(*event_key(malformed)).action == policy.STORE

@@ -71,11 +71,31 @@ def test_withdraw_an_idea(chat, db):
     assert db.execute("SELECT size, centroid IS NULL FROM clusters").fetchone() == (0, True)
     assert db.execute("SELECT count(*) FROM cluster_members").fetchone() == (0,)
     mine(nok)
-    assert "คุณยังไม่ได้ส่งไอเดียค่ะ" in nok.said_last
+    assert "ตอนนี้คุณไม่มีไอเดียที่ยังใช้งานอยู่ค่ะ (ถอนไปแล้ว 1 เรื่อง)" in nok.said_last
     # a withdrawn idea is not offered as similar to anyone
     other = chat.onboarded("บางรัก")
     other.say(LIGHTS_32)
     assert "ได้รับไอเดียของคุณแล้วค่ะ" in other.said_last
+
+
+def test_my_ideas_after_withdrawing_the_only_one_does_not_say_none_was_sent(chat):
+    """Issue 14 #9: the resident did send an idea; "my ideas" says none is active and how
+    many were withdrawn, never "you have not sent an idea yet"."""
+    nok = chat.onboarded("บางรัก")
+    nok.say(LIGHTS_30)
+    mine(nok)
+    nok.tap_button("ถอนไอเดีย")
+    nok.tap("ถอนไอเดีย")
+    mine(nok)
+    assert "ยังไม่ได้ส่ง" not in nok.said_last
+    assert nok.said_last.startswith("ตอนนี้คุณไม่มีไอเดียที่ยังใช้งานอยู่ค่ะ (ถอนไปแล้ว 1 เรื่อง)")
+    ann = chat.onboarded("บางรัก", language="en")
+    ann.say(CANAL)
+    mine(ann)
+    ann.tap_button("Withdraw")
+    ann.tap("Withdraw it")
+    mine(ann)
+    assert ann.said_last.startswith("You have no active idea now (you withdrew 1 idea).")
 
 
 def test_others_ideas_and_closed_stage_cannot_be_edited(chat, db):

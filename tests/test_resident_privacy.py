@@ -98,6 +98,19 @@ def test_erase_keeping_ideas_anonymously(chat, db):
     assert db.execute("SELECT ideas_mode, ideas FROM erasures").fetchone() == ("anonymise", 1)
 
 
+def test_erase_prompt_without_ideas_offers_and_describes_one_choice(chat, db):
+    """Issue 14 #9: with no ideas the prompt must not describe two ways to treat them."""
+    nok = chat.onboarded("บางรัก")
+    privacy(nok, "ลบข้อมูลของฉัน")
+    said = nok.said_last
+    assert "คุณไม่มีไอเดียที่ส่งไว้" in said and "การลบย้อนกลับไม่ได้ค่ะ" in said
+    assert "เลือกได้ว่าจะ" not in said and "0 เรื่อง" not in said and "นิรนาม" not in said
+    assert [a["label"] for a in nok.quick_replies()] == ["ยืนยันลบข้อมูล", "ยกเลิก"]
+    nok.tap("ยืนยันลบข้อมูล")
+    assert "ลบข้อมูลของคุณแล้วค่ะ ✅" in nok.said_last
+    assert db.execute("SELECT line_user_id FROM residents").fetchone() == (None,)
+
+
 def test_erase_cancel_stale_and_forged_confirmations_change_nothing(chat, db):
     nok = chat.onboarded("บางรัก")
     nok.say(LIGHTS_30)

@@ -13,6 +13,7 @@ from nlp.clustering import centre
 from nlp.embedder import FakeEmbedder
 from nlp.represent import GROUPING_DIM
 from pb import ideas
+from tests.admin_support import accounts  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 LIGHTS_30 = "ไฟส่องสว่างในซอยเจริญกรุง 30 ดับหลายดวง กลางคืนมืดมาก"
@@ -48,7 +49,7 @@ def test_similar_idea_found_and_supported_instead_of_a_duplicate(chat, sim, db):
     malee = chat.onboarded("บางรัก")
     sim.reset_calls()
     malee.say(LIGHTS_32)
-    assert "มีไอเดียที่คล้ายกับของคุณในเขตบางรักแล้วค่ะ" in malee.said_last
+    assert "มีไอเดียที่คล้ายกับของคุณ เป็นเรื่องเดียวกันในเขตบางรักค่ะ" in malee.said_last
     (bubble,) = malee.bubble_texts()
     assert LIGHTS_30 in bubble and "มีผู้สนับสนุน 1 คน" in bubble
     assert [b["label"] for b in malee.buttons()] == ["สนับสนุนไอเดียนี้", "ส่งเป็นไอเดียใหม่"]
@@ -177,7 +178,7 @@ def test_english_resident_sees_english_carousel(chat):
     chat.onboarded("บางรัก").say(LIGHTS_30)
     bob = chat.onboarded("บางรัก", language="en")
     bob.say(LIGHTS_32)
-    assert "There are ideas like yours in Bang Rak already" in bob.said_last
+    assert "There are ideas on the same topic in Bang Rak already" in bob.said_last
     assert [b["label"] for b in bob.buttons()] == ["Support this idea", "Send mine as new"]
     bob.tap_button("Support this idea")
     assert "now has 2 supporters" in bob.said_last
@@ -221,19 +222,6 @@ def test_similar_search_is_the_exact_cosine_of_grouping_vectors(db):
                                      grouping=query) == []
 
 
-def test_thresholds_match_the_traffy_artefact():
-    derived = json.loads((REPO / "nlp/artefacts/similar_threshold.json").read_text("utf-8"))
-    for name, value in similar.SIMILAR_THRESHOLDS.items():
-        assert derived[name]["threshold"] == value, name
-        assert derived[name]["target_precision"] == 0.9
-    e5 = derived["multilingual-e5-small"]
-    row = next(r for r in e5["curve_centred"] if r["t"] == e5["threshold"])
-    assert row["precision"] >= 0.9 and row["suggestions"] >= 100
-    assert similar.threshold_for("fake-trigram-64") == similar.SIMILAR_THRESHOLDS["fake-trigram-384"]
-    with pytest.raises(KeyError):
-        similar.threshold_for("unknown-model")
-
-
 @pytest.mark.model
 def test_e5_paraphrase_passes_the_threshold_and_another_topic_does_not():
     import os
@@ -244,6 +232,153 @@ def test_e5_paraphrase_passes_the_threshold_and_another_topic_does_not():
 
     e5 = load_embedder("e5", Path(os.environ.get("SIANG_MODEL_CACHE") or REPO / "var/test-models"))
     raw = e5.encode([LIGHTS_30, "ไฟถนนในซอยเจริญกรุง 32 ดับ มืดมากตอนกลางคืน อันตราย", CANAL])
-    v = centre(raw, mean_for(e5.name))
-    threshold = similar.threshold_for(e5.name)
-    assert v[0] @ v[1] >= threshold > v[0] @ v[2]
+    from nlp.represent import for_embedder
+    from nlp.similar_rule import rule_for
+
+    texts = [LIGHTS_30, "ไฟถนนในซอยเจริญกรุง 32 ดับ มืดมากตอนกลางคืน อันตราย", CANAL]
+    g = for_embedder(e5.name).transform(texts, raw)
+    # near each other, a paraphrase is the same problem; another topic is not
+    assert g[0] @ g[1] >= rule_for(e5.name).near_min > g[0] @ g[2]
+
+
+# --- issue 15: place first --------------------------------------------------
+
+POTHOLE = "ถนนหน้าซอยเจริญกรุง 30 เป็นหลุมเป็นบ่อ อันตรายมาก"
+POTHOLE_AGAIN = "หลุมใหญ่บนถนนเจริญกรุงตรงปากซอย 30 อันตรายมาก ช่วยซ่อมด้วย"
+SOI_30 = (13.7262, 100.5146)          # Charoen Krung Soi 30, Bang Rak
+SOI_30_ACROSS = (13.7264, 100.5148)   # ~30 m away
+SOI_61 = (13.7190, 100.5200)          # ~1 km away, still Bang Rak
+
+
+def test_pothole_with_a_location_is_shown_the_report_near_you(chat, db):
+    somchai = chat.onboarded("บางรัก")
+    somchai.send_location(*SOI_30)
+    somchai.say(POTHOLE)
+    assert "แนบตำแหน่งกับไอเดียนี้แล้วค่ะ" in somchai.said_last
+
+    malee = chat.onboarded("บางรัก")
+    malee.send_location(*SOI_30_ACROSS)
+    assert "ตำแหน่งจะแนบกับไอเดียถัดไปของคุณค่ะ" in malee.said_last
+    malee.say(POTHOLE_AGAIN)
+    assert "มีคนแจ้งเรื่องที่คล้ายกันใกล้ตำแหน่งของคุณแล้วค่ะ" in malee.said_last
+    (bubble,) = malee.bubble_texts()
+    assert "ใกล้คุณ 1/1" in bubble and POTHOLE in bubble
+    malee.tap_button("สนับสนุนไอเดียนี้")
+    assert "ตอนนี้มีผู้สนับสนุน 2 คน" in malee.said_last
+    assert count(db, "ideas") == 1
+    assert db.execute("SELECT resident_id, idea_id FROM supports").fetchall() == [(2, 1)]
+
+
+def test_pothole_without_a_location_is_stored_then_a_location_finds_the_one_near(chat, db):
+    somchai = chat.onboarded("บางรัก")
+    somchai.send_location(*SOI_30)
+    somchai.say(POTHOLE)
+
+    dang = chat.onboarded("บางรัก")
+    dang.say(POTHOLE_AGAIN)     # the same problem in other words: text alone does not show it
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 2)" in dang.said_last
+    assert "ส่งตำแหน่งมาด้วยได้นะคะ (ไม่บังคับ)" in dang.said_last
+    assert [(a["type"], a["label"]) for a in dang.quick_replies()] == [("location", "ส่งตำแหน่ง")]
+
+    dang.send_location(*SOI_30_ACROSS)
+    assert "บันทึกตำแหน่งของไอเดียเลขที่ 2 แล้วค่ะ" in dang.said_last
+    assert "มีคนแจ้งเรื่องที่คล้ายกันใกล้ตำแหน่งนี้แล้วค่ะ" in dang.said_last
+    assert [b["label"] for b in dang.buttons()] == ["สนับสนุนแทน", "เก็บไอเดียของฉันไว้"]
+    carousel = dang.last
+    dang.tap_button("สนับสนุนแทน")
+    assert "ไอเดียเลขที่ 2 ของคุณรวมกับไอเดียนี้แล้ว" in dang.said_last
+    assert "มีผู้สนับสนุน 2 คน" in dang.said_last
+    assert db.execute("SELECT status, duplicate_of FROM ideas WHERE id = 2").fetchone() == ("merged", 1)
+    assert db.execute("SELECT resident_id, idea_id FROM supports").fetchall() == [(2, 1)]
+    dang.last = carousel
+    dang.tap_button("สนับสนุนแทน")          # a second tap changes nothing
+    assert "ตัวเลือกนี้ใช้ไปแล้วหรือหมดอายุแล้ว" in dang.said_last
+
+
+def test_a_far_pothole_is_not_near_you_and_can_be_kept(chat, db):
+    somchai = chat.onboarded("บางรัก")
+    somchai.send_location(*SOI_30)
+    somchai.say(POTHOLE)
+    far = chat.onboarded("บางรัก")
+    far.send_location(*SOI_61)
+    far.say(POTHOLE_AGAIN)
+    assert "ได้รับไอเดียของคุณแล้วค่ะ (ไอเดียเลขที่ 2)" in far.said_last
+    assert "แนบตำแหน่งกับไอเดียนี้แล้วค่ะ" in far.said_last
+    assert "ส่งตำแหน่งมาด้วย" not in far.said_last   # it has one already
+
+
+def test_an_idea_sent_because_the_resident_moved_on_leaves_the_held_location(chat, db):
+    """Issue 14 finding 9: the location shared for the next idea stays with the next idea."""
+    chat.onboarded("บางรัก").say(LIGHTS_30)
+    malee = chat.onboarded("บางรัก")
+    malee.say(LIGHTS_32)                         # carousel: waiting for her choice
+    malee.send_location(*SOI_30)
+    assert "ตำแหน่งจะแนบกับไอเดียถัดไปของคุณค่ะ" in malee.said_last
+    malee.say(CANAL)                             # she moved on: LIGHTS_32 is sent as new
+    assert "ไอเดียก่อนหน้าของคุณส่งเป็นไอเดียใหม่แล้วค่ะ (ไอเดียเลขที่ 2)" in malee.said_last
+    assert "แนบตำแหน่งกับไอเดียนี้แล้วค่ะ" in malee.said_last
+    located = db.execute("SELECT id, latitude IS NOT NULL FROM ideas ORDER BY id").fetchall()
+    assert located == [(1, False), (2, False), (3, True)]
+
+
+def test_staff_mark_a_duplicate_moves_supports_and_tells_the_author_once(chat, db):
+    from pb import duplicates
+    from pb.scope import Scope
+
+    chat.onboarded("บางรัก").say(CANAL)
+    author = chat.onboarded("บางรัก")
+    author.say(LIGHTS_30)
+    fan = chat.onboarded("บางรัก")
+    fan.say(LIGHTS_32)
+    fan.tap_button("สนับสนุนไอเดียนี้")           # fan supports idea 2
+    compose = lambda lang, original, text: [{"type": "text", "text": f"{original}:{text[:10]}"}]
+    with db.transaction():
+        moved, outbox_id = duplicates.mark(db, Scope.system(), 2, 1, compose)
+    assert moved == 1 and outbox_id is not None
+    assert db.execute("SELECT status, duplicate_of FROM ideas WHERE id = 2").fetchone() == ("merged", 1)
+    assert sorted(db.execute("SELECT resident_id, idea_id FROM supports").fetchall()) == [(2, 1), (3, 1)]
+    with db.transaction(), pytest.raises(duplicates.DuplicateError):
+        duplicates.mark(db, Scope.system(), 2, 1, compose)     # told once: it is merged now
+    assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'push'").fetchone()[0] == 1
+
+
+def test_staff_settings_change_the_rule_of_a_process(db):
+    from nlp.similar_rule import rule_for
+    from pb import processes, similar_settings
+
+    pid = processes.current_id(db)
+    assert similar_settings.get(db, pid, "fake-trigram-384") == rule_for("fake-trigram-384")
+    similar_settings.save(db, pid, "fake-trigram-384", radius_m=150, near_min=0.5, topic_min=None,
+                          staff_id=None)
+    got = similar_settings.get(db, pid, "fake-trigram-384")
+    assert (got.radius_m, got.near_min, got.topic_min) == (150, 0.5, None)
+    with pytest.raises(ValueError):
+        similar_settings.save(db, pid, "fake-trigram-384", radius_m=1, near_min=0.5,
+                              topic_min=None, staff_id=None)
+
+
+def test_admin_sets_the_rule_beside_the_curve_and_marks_a_repeat(stack, db, chat, accounts, sim):
+    from tests.admin_support import StaffClient
+
+    chat.onboarded("บางรัก").say(CANAL)
+    author = chat.onboarded("บางรัก")
+    author.say(LIGHTS_30)
+    admin = StaffClient(stack["app"], "admin")
+    page = admin.get("/admin/similar")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "การตรวจไอเดียที่คล้ายกัน" in html and "วัดจากเขตที่กันไว้ทดสอบ" in html
+    saved = admin.post("/admin/similar", {"radius_m": "200", "near_min": "0.55", "topic_off": "1"})
+    assert saved.status_code == 303
+    assert db.execute("SELECT radius_m, near_min, topic_min FROM similar_rule_settings"
+                      ).fetchone() == (200, 0.55, None)
+    officer = StaffClient(stack["app"], "somchai")    # an officer of ทุ่งครุ
+    assert officer.post("/admin/similar", {"radius_m": "300", "near_min": "0.5"}).status_code == 403
+    assert officer.get("/admin/ideas/2/duplicate").status_code == 404
+    sim.reset_calls()
+    done = admin.post("/admin/ideas/2/duplicate", {"original": "1"})
+    assert done.status_code == 303
+    assert db.execute("SELECT status, duplicate_of FROM ideas WHERE id = 2").fetchone() == ("merged", 1)
+    again = admin.post("/admin/ideas/2/duplicate", {"original": "1"})
+    assert again.status_code == 400    # already a repeat: refused, nothing is sent twice
+    assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'push'").fetchone()[0] == 1

@@ -65,6 +65,14 @@ def test_a_round_from_creation_to_published_results(db, signed_in, home_projects
 
     opened = officer.post(f"/admin/rounds/{round_id}/open", {"version": found.version})
     assert opened.status_code == 303
+    db.commit()
+    # Issue 16: the request returns at once; the page shows the step until the upkeep job ran.
+    assert rounds.load(db, round_id).state == "draft"
+    waiting = officer.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert "Opening the round in the background" in waiting and 'http-equiv="refresh"' in waiting
+    assert "Not valid" not in waiting and "Voting has not begun" in waiting
+    db.commit()
+    work()
     assert rounds.load(db, round_id).state == "open"
     db.commit()
     rp = round_project_ids(db, round_id)
@@ -109,7 +117,9 @@ def test_a_round_from_creation_to_published_results(db, signed_in, home_projects
     actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE target_type = 'round' "
                                         "ORDER BY id").fetchall()]
     db.commit()
-    assert actions[:3] == ["round.create", "round.open", "round.close"] and "round.publish" in actions
+    assert actions[:5] == ["round.create", "round.open_requested", "round.open",
+                           "round.close_requested", "round.close"]
+    assert "round.publish" in actions
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -149,11 +159,12 @@ def test_scope_and_roles(db, signed_in, home_projects):
     db.commit()
 
 
-def test_paper_ballot_upload_shows_a_validation_report(db, signed_in, home_projects):
+def test_paper_ballot_upload_shows_a_validation_report(db, signed_in, home_projects, work):
     officer = signed_in("officer")
     _english(officer)
     round_id = _round_id(officer.post("/admin/rounds/new", _form(home_projects)))
     officer.post(f"/admin/rounds/{round_id}/open", {"version": 1})
+    work()
     a, b, c = (str(p) for p in home_projects)
     bad = f"voter_ref,projects\nP1,{a} {b} {c}\nP3,12345\nP2,{a}\nP2,{b}\n".encode()
     from io import BytesIO
@@ -231,6 +242,7 @@ def test_quorum_not_met_is_shown_to_staff_and_the_public(db, signed_in, home_pro
     _english(officer)
     round_id = _round_id(officer.post("/admin/rounds/new", _form(home_projects, quorum_value="5")))
     officer.post(f"/admin/rounds/{round_id}/open", {"version": 1})
+    work()
     rp = round_project_ids(db, round_id)
     rid = resident(db, "U" + "7" * 32, HOME)
     with db.transaction():
@@ -251,7 +263,7 @@ def test_quorum_not_met_is_shown_to_staff_and_the_public(db, signed_in, home_pro
     assert count(db, "SELECT count(*) FROM projects WHERE state = 'ready_for_vote'") == 3
 
 
-def test_only_drafts_are_edited_and_edits_are_audited(db, signed_in, home_projects):
+def test_only_drafts_are_edited_and_edits_are_audited(db, signed_in, home_projects, work):
     officer = signed_in("officer")
     _english(officer)
     round_id = _round_id(officer.post("/admin/rounds/new", _form(home_projects)))
@@ -270,6 +282,7 @@ def test_only_drafts_are_edited_and_edits_are_audited(db, signed_in, home_projec
                          {**_form(home_projects, budget_baht="900,000"), "version": "1"})
     assert stale.status_code == 400 and "Someone changed this round" in stale.get_data(as_text=True)
     officer.post(f"/admin/rounds/{round_id}/open", {"version": "2"})
+    work()
     assert officer.get(f"/admin/rounds/{round_id}/edit").status_code == 303
     assert rounds.load(db, round_id).budget_baht == 1_200_000
     db.commit()

@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
+
 from bot import events as webhook_events
+from bot import metrics
 from bot.context import Context, LineCall, NeedsLine
 from bot.handlers.dispatch import dispatch
 from pb import events, outbox, residents
 from workers import delivery, runtime
+from workers.queues import Queues
 
 log = logging.getLogger(__name__)
 MAX_EVENT_ATTEMPTS = 5
@@ -47,6 +51,13 @@ def process_event(event_id: int) -> str:
         Whatever handling the event raised, after counting the attempt on the
         event that failed (it stays pending; the sweeper retries it).
     """
+    with metrics.job_timer("process_event") as labels:
+        labels["result"] = result = _process_event(event_id)
+    log.info("event %s: %s", event_id, result)      # ids only: the job id correlates the rest
+    return result
+
+
+def _process_event(event_id: int) -> str:
     rt = runtime.get()
     conn = rt.connection()
     with conn.transaction():
@@ -55,6 +66,7 @@ def process_event(event_id: int) -> str:
     while True:
         outbox_ids: list[int] = []
         current = event_id
+        stamp: dict[str, Any] = {}     # the event's LINE timestamp, for the reply latency
         try:
             with conn.transaction():
                 if user_id is not None:
@@ -62,20 +74,27 @@ def process_event(event_id: int) -> str:
                     if events.is_processed(conn, event_id):
                         return "skipped"
                     current = events.oldest_pending_of_user(conn, user_id) or event_id
-                outcome = _handle(rt, conn, current, outbox_ids, answers.setdefault(current, {}))
+                outcome = _handle(rt, conn, current, outbox_ids, answers.setdefault(current, {}),
+                                  stamp)
         except NeedsLine as need:          # rolled back: no lock is held now
             made = answers.setdefault(current, {})
             if len(made) >= MAX_LINE_CALLS or need.call in made:
                 exc = RuntimeError(f"event needs too many LINE calls ({need.call.kind})")
                 _count_failure(conn, current, exc)
+                metrics.events_counted("failed")
                 raise exc from None
             made[need.call] = _call_line(rt, need.call)
             continue
         except Exception as exc:
             _count_failure(conn, current, exc)
+            metrics.events_counted("failed")
             raise
-        for outbox_id in outbox_ids:
-            delivery.deliver(outbox_id)
+        if outcome in ("done", "gave-up"):
+            metrics.events_counted("processed")
+        for n, outbox_id in enumerate(outbox_ids):
+            sent = delivery.deliver(outbox_id)
+            if n == 0 and sent == "sent" and isinstance(stamp.get("timestamp"), (int, float)):
+                metrics.reply_answered(stamp["timestamp"])
         if current == event_id:
             return outcome
 
@@ -92,9 +111,10 @@ def _call_line(rt: runtime.Runtime, call: LineCall) -> Any:
 
 
 def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int],
-            line_answers: dict[LineCall, Any]) -> str:
+            line_answers: dict[LineCall, Any], stamp: dict[str, Any]) -> str:
     """Claim one event, run its conversation step and write its replies to the outbox,
-    inside the caller's transaction; the outbox ids to send after commit go to ``outbox_ids``.
+    inside the caller's transaction; the outbox ids to send after commit go to ``outbox_ids``,
+    the event's LINE ``timestamp`` (Unix ms) to ``stamp``.
 
     The stored JSON becomes a line-bot-sdk model here (``bot.events.parse``);
     an event the SDK cannot parse is answered like an unknown one (help, if
@@ -111,6 +131,7 @@ def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int],
                                                  f"{event.error or 'unknown error'}")
         return "gave-up"
     payload = event.payload if isinstance(event.payload, dict) else {}
+    stamp["timestamp"] = payload.get("timestamp")
     error = None
     try:
         model = webhook_events.parse(payload)
@@ -121,7 +142,7 @@ def _handle(rt: runtime.Runtime, conn, event_id: int, outbox_ids: list[int],
     resident = residents.get_for_update(conn, user_id) if user_id else None
     ctx = Context(conn=conn, settings=rt.settings, event=model,
                   webhook_event_id=event.webhook_event_id, resident=resident,
-                  embed=rt.embed, assign_threshold=rt.assign_threshold,
+                  embed=metrics.timed_embed(rt.embed), assign_threshold=rt.assign_threshold,
                   model_name=rt.embedder.name, user_id=user_id, reply_token=reply_token,
                   line_answers=line_answers)
     dispatch(ctx)
@@ -161,14 +182,17 @@ def _count_failure(conn, event_id: int, exc: Exception) -> None:
 
 def deliver_outbox(outbox_id: int) -> str:
     """Send one outbox row (after a back-off, or after a sender died mid-call)."""
-    return delivery.deliver(outbox_id)
+    with metrics.job_timer("deliver_outbox") as labels:
+        labels["result"] = result = delivery.deliver(outbox_id)
+    return result
 
 
 def refresh_keywords(process_id: int, district: str) -> int:
     """Recompute c-TF-IDF keywords and medoids of a district's clusters; returns clusters updated."""
     from workers.clustering import refresh_keywords as refresh
 
-    return refresh(runtime.get().connection(), process_id, district)
+    with metrics.job_timer("refresh_keywords"):
+        return refresh(runtime.get().connection(), process_id, district)
 
 
 def recluster(process_id: int) -> dict:
@@ -180,8 +204,9 @@ def recluster(process_id: int) -> dict:
 
     rt = runtime.get()
     rep = rt.representation or for_embedder(rt.embedder.name)
-    return run(rt.connection(), rt.assign_threshold, process_id,
-               distance_threshold=recluster_distance(rep.name))
+    with metrics.job_timer("recluster"):
+        return run(rt.connection(), rt.assign_threshold, process_id,
+                   distance_threshold=recluster_distance(rep.name))
 
 
 def cluster_idea(idea_id: int) -> str:
@@ -213,3 +238,42 @@ def cluster_idea(idea_id: int) -> str:
         clusters.assign(conn, idea_id, process_id, district, as_array(embedding),
                         rt.assign_threshold)
     return "done"
+
+
+def queue_announcement(announcement_id: int) -> str:
+    """Resolve an announcement's audience and write its outbox batches, chunk by chunk
+    (:func:`pb.announcement_queue.write_chunk`, one transaction each), enqueuing each
+    chunk's due batches as soon as it is committed, so sending starts while later
+    chunks are still being written.
+
+    Idempotent and resumable: the cursor moves with each chunk's commit; an
+    announcement that is no longer ``queuing`` (done, or cancelled) is left alone.
+
+    Returns:
+        "done" (fully queued now), or "skipped" (nothing was left to queue).
+    """
+    from pb import announcement_queue
+
+    rt = runtime.get()
+    conn = rt.connection()
+    queues = Queues(rt.redis, rt.queue, rt.upkeep)
+    wrote = False
+    size = announcement_queue.FIRST_CHUNK
+    with metrics.job_timer("queue_announcement") as labels:
+        while True:
+            with conn.transaction():
+                chunk = announcement_queue.write_chunk(conn, announcement_id,
+                                                       chunk=min(size, announcement_queue.CHUNK))
+            size = announcement_queue.CHUNK
+            metrics.announcement_recipients_queued(chunk.written)
+            wrote = wrote or chunk.written > 0
+            try:
+                queues.enqueue_deliveries(chunk.due)
+            except redis.RedisError as exc:    # the rows are due in Postgres: the sweeper sends
+                log.warning("announcement %s: enqueue failed (%s)", announcement_id,
+                            type(exc).__name__)
+            if chunk.finished:
+                break
+        labels["result"] = "done" if wrote else "skipped"
+    log.info("announcement %s: queued", announcement_id)
+    return labels["result"]

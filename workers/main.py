@@ -2,20 +2,24 @@
 
 A ``SimpleWorker`` runs jobs in this process (no fork per job): the model
 is loaded once and stays warm, and PyTorch's thread pool is never forked.
-The sweeper runs in a thread beside it.
+The sweeper runs in a thread beside it, and so does the heartbeat
+(:mod:`workers.heartbeat`): "loading" from the start, "warm" once the
+model has answered, which is when the worker starts taking jobs. The web's
+``/readyz``, ``siang status`` and the demo read it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 
 from rq import SimpleWorker
 
 from bot.settings import Settings
-from workers import runtime, sweeper
-from workers.queues import QUEUE_KINDS
+from workers import heartbeat, runtime, sweeper
+from workers.queues import QUEUE_KINDS, connect
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +57,30 @@ def run(settings: Settings, *, burst: bool = False, with_sweeper: bool = True,
     unknown = set(queues) - set(QUEUE_KINDS)
     if unknown or not queues:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; expected conversation, upkeep")
-    rt = runtime.init(settings)
-    warm_up(rt)
+    name = uuid.uuid4().hex               # the RQ worker name, known before the model loads
+    beat = heartbeat.Heartbeat(connect(settings.redis_url), name, queues=queues,
+                               model=settings.embedder).start()
     stop = threading.Event()
-    thread = None
-    if with_sweeper:
-        thread = threading.Thread(target=sweeper.run_forever, args=(stop,), daemon=True,
-                                  name="sweeper")
-        thread.start()
     try:
+        rt = runtime.init(settings, worker_name=name)
+        warm_up(rt)
+        beat.model = rt.embedder.name
+        beat.touch = lambda: _touch(rt)
+        if with_sweeper:
+            threading.Thread(target=sweeper.run_forever, args=(stop,), daemon=True,
+                             name="sweeper").start()
         by_kind = {"conversation": rt.queue, "upkeep": rt.upkeep}
-        worker = SimpleWorker([by_kind[q] for q in queues], connection=rt.redis)
+        worker = SimpleWorker([by_kind[q] for q in queues], connection=rt.redis, name=name)
+        beat.set_warm()
         worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
     finally:
         stop.set()
+        beat.stop()
         runtime.reset()
+
+
+def _touch(rt: runtime.Runtime) -> None:
+    """Keep the heartbeat thread's PostgreSQL session (named after the worker) open."""
+    conn = rt.connection()
+    with conn.transaction():
+        conn.execute("SELECT 1")

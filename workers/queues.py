@@ -40,6 +40,7 @@ PROCESS_EVENT = "workers.jobs.process_event"
 DELIVER_OUTBOX = "workers.jobs.deliver_outbox"
 CLUSTER_IDEA = "workers.jobs.cluster_idea"
 REFRESH_KEYWORDS = "workers.jobs.refresh_keywords"
+QUEUE_ANNOUNCEMENT = "workers.jobs.queue_announcement"
 
 
 def event_job_id(event_id: int) -> str:
@@ -67,6 +68,11 @@ def round_job_id(step: str, round_id: int) -> str:
     if step not in ("open", "close", "tally", "result"):
         raise ValueError(f"unknown voting-round step {step!r}")
     return f"round-{step}-{round_id}"
+
+
+def announcement_job_id(announcement_id: int) -> str:
+    """The job id of ``queue_announcement(announcement_id)``."""
+    return f"announcement-queue-{announcement_id}"
 
 
 def connect(redis_url: str) -> redis.Redis:
@@ -114,6 +120,26 @@ class Queues:
         self.conversation.enqueue(DELIVER_OUTBOX, outbox_id,
                                   job_id=outbox_job_id(outbox_id, attempt),
                                   result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
+
+    def enqueue_deliveries(self, outbox_ids: list[int]) -> None:
+        """``deliver_outbox`` for each id, in one Redis round trip (an announcement's batches).
+
+        Raises:
+            redis.RedisError: Redis is down (the sweeper sends due rows later).
+        """
+        if outbox_ids:
+            self.conversation.enqueue_many([
+                Queue.prepare_data(DELIVER_OUTBOX, (outbox_id,), job_id=outbox_job_id(outbox_id),
+                                   result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
+                for outbox_id in outbox_ids])
+
+    def enqueue_announcement(self, announcement_id: int) -> None:
+        """``queue_announcement(announcement_id)`` on the upkeep queue: resolve a big
+        audience and write its batches outside the web request. Raises redis.RedisError."""
+        self.upkeep.enqueue(QUEUE_ANNOUNCEMENT, announcement_id,
+                            job_id=announcement_job_id(announcement_id),
+                            job_timeout=TALLY_TIMEOUT_S, result_ttl=RESULT_TTL_S,
+                            failure_ttl=FAILURE_TTL_S)
 
     def enqueue_cluster_idea(self, idea_id: int) -> None:
         """``cluster_idea(idea_id)`` on the upkeep queue. Raises redis.RedisError."""

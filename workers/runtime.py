@@ -32,6 +32,7 @@ class Runtime:
     queue: Queue                # conversation: events and outbox deliveries
     upkeep: Queue               # keywords, reclusters, voting-round jobs
     representation: Representation | None = None   # raw + text → grouping vector (issue 9)
+    worker_name: str = ""       # RQ worker name; names this process's PostgreSQL sessions
     _local: threading.local = dataclasses.field(default_factory=threading.local)
     _conns: list[psycopg.Connection] = dataclasses.field(default_factory=list)
 
@@ -41,10 +42,20 @@ class Runtime:
         return [self.queue, self.upkeep]
 
     def connection(self) -> psycopg.Connection:
-        """This thread's connection (reopened if the server dropped it)."""
+        """This thread's connection (reopened if the server dropped it).
+
+        In a worker its ``application_name`` is ``siang-worker:<RQ worker name>``:
+        while the process lives, PostgreSQL lists a session under that name
+        (the sweeper's rescue of a dead worker's jobs checks it).
+        """
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.broken:
-            conn = psycopg.connect(self.settings.database_url, connect_timeout=5)
+            options = {}
+            if self.worker_name:
+                from workers.heartbeat import pg_application_name
+
+                options["application_name"] = pg_application_name(self.worker_name)
+            conn = psycopg.connect(self.settings.database_url, connect_timeout=5, **options)
             self._local.conn = conn
             self._conns.append(conn)
         return conn
@@ -73,8 +84,12 @@ class Runtime:
 _runtime: Runtime | None = None
 
 
-def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
-    """Load the embedder once and open the queue; returns the process runtime."""
+def init(settings: Settings, embedder: Embedder | None = None, *,
+         worker_name: str = "") -> Runtime:
+    """Load the embedder once and open the queue; returns the process runtime.
+
+    ``worker_name`` (the RQ worker's) names the process's PostgreSQL sessions.
+    """
     global _runtime
     from nlp import clustering
     from nlp.embedder import load_embedder
@@ -92,6 +107,7 @@ def init(settings: Settings, embedder: Embedder | None = None) -> Runtime:
         redis=queues.redis,
         queue=queues.conversation,
         upkeep=queues.upkeep,
+        worker_name=worker_name,
     )
     return _runtime
 

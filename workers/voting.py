@@ -1,4 +1,5 @@
-"""RQ jobs of voting rounds: tell residents a round opened, close and tally it, tell voters the result.
+"""RQ jobs of voting rounds: open it, tell residents it opened, close and tally it, tell voters
+the result and the authors of projects not selected the outcome.
 
 Jobs take a round id and are idempotent (STYLE.md habit 7): each notice is
 claimed by a timestamp on the round (``open_notice_at``,
@@ -13,8 +14,10 @@ The sweeper (``workers.sweeper``) enqueues :func:`notify_round_open` for
 rounds whose window has started, :func:`close_round` for rounds past
 ``closes_at``, :func:`tally_first` for closed rounds never tallied, and
 :func:`notify_round_result` for published rounds whose voters were not told;
-staff enqueue :func:`tally_round` on demand and :func:`notify_round_result`
-by publishing.
+staff enqueue :func:`open_round` and :func:`close_round` (their request is
+carried out here, so the admin page never waits on it: issue 16),
+:func:`tally_round` on demand and :func:`notify_round_result` by publishing.
+Every notice row is tagged in :mod:`pb.sent_messages` for the admin.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import psycopg
 
 from bot import catalog
 from bot import notices
-from pb import ballots, outbox, results, rounds
+from pb import (announcement_delivery, announcements, ballots, outcome_notices, outbox, results,
+                round_changes, rounds, sent_messages)
 from workers import runtime
 from workers.queues import (DELIVER_OUTBOX, FAILURE_TTL_S, RESULT_TTL_S, outbox_job_id,
                             round_job_id)
@@ -42,12 +46,16 @@ def _enqueue_delivery(outbox_ids: list[int]) -> None:
 
 
 def multicast_batches(conn: psycopg.Connection, recipients: list[tuple[str, str]],
-                      compose) -> list[int]:
+                      compose, *, topic: str | None = None, district: str | None = None,
+                      round_id: int | None = None, not_before=None) -> list[int]:
     """Write outbox multicast rows: recipients grouped by language, ≤500 per row.
 
     Args:
         recipients: (LINE user id, language) pairs.
         compose: language → the LINE messages (1–5).
+        topic: with it, each row is tagged for the admin's "messages sent" view
+            (:mod:`pb.sent_messages`) for the group ``district`` / ``round_id``.
+        not_before: the earliest send time (quiet hours), default now.
 
     Returns:
         the outbox ids, to deliver after the commit.
@@ -60,8 +68,13 @@ def multicast_batches(conn: psycopg.Connection, recipients: list[tuple[str, str]
         users = by_language[language]
         messages = compose(language)
         for start in range(0, len(users), MULTICAST_MAX):
-            ids.append(outbox.add(conn, kind="multicast", messages=messages,
-                                  recipients=users[start:start + MULTICAST_MAX]))
+            batch = users[start:start + MULTICAST_MAX]
+            outbox_id = outbox.add(conn, kind="multicast", messages=messages, recipients=batch,
+                                   not_before=not_before)
+            if topic:
+                sent_messages.tag(conn, outbox_id, topic, len(batch), district=district,
+                                  round_id=round_id)
+            ids.append(outbox_id)
     return ids
 
 
@@ -82,20 +95,40 @@ def notify_round_open(round_id: int) -> int:
         assert found is not None
         recipients = rounds.residents_in_scope(conn, found.district)
         ids = multicast_batches(conn, recipients,
-                                lambda language: notices.open_notice(found, language, catalog.t))
+                                lambda language: notices.open_notice(found, language, catalog.t),
+                                topic="round_open", district=found.district, round_id=round_id)
     log.info("round %s open notice: %s residents in %s batches", round_id, len(recipients), len(ids))
     _enqueue_delivery(ids)
     return len(ids)
 
 
+def open_round(round_id: int) -> str:
+    """Carry out a staff member's "Open voting" (:func:`pb.round_changes.request_step`),
+    then tell residents at once if the window has started (else the sweeper does at
+    the opening time). Job id ``round-open-<id>``, as the notice's.
+
+    Returns:
+        "done", "failed" (the error is kept for the round's page) or "none".
+    """
+    conn = runtime.get().connection()
+    with conn.transaction():
+        outcome = round_changes.carry_out_step(conn, round_id, "open")
+    if outcome == "done":
+        notify_round_open(round_id)
+    return outcome
+
+
 def close_round(round_id: int) -> str:
-    """Close a round past its closing time, then tally it (once: a round that is
-    already tallied is left alone).
+    """Close a round: as staff asked ("Close voting now", carried out as them), or
+    because its closing time passed; then tally it (once: a round that is already
+    tallied is left alone).
 
     Returns:
         "tallied", or "skipped" (not due, not open, or already tallied).
     """
     conn = runtime.get().connection()
+    with conn.transaction():
+        round_changes.carry_out_step(conn, round_id, "close")
     with conn.transaction():
         rounds.close_due(conn, round_id)
     return tally_round(round_id, first_only=True)
@@ -152,17 +185,46 @@ def notify_round_result(round_id: int) -> int:
         recipients = ballots.voters_to_tell(conn, round_id)
         ids = multicast_batches(
             conn, recipients,
-            lambda language: notices.result_notice(found, chosen, titles, language, url, catalog.t))
+            lambda language: notices.result_notice(found, chosen, titles, language, url, catalog.t),
+            topic="round_result", district=found.district, round_id=round_id)
+        ids += _tell_outcomes(conn, found, url)
     _enqueue_delivery(ids)
     return len(ids)
 
 
+def _tell_outcomes(conn: psycopg.Connection, found: rounds.Round, url: str) -> list[int]:
+    """Outbox rows telling the authors of not-selected projects (once each; not in quiet
+    hours: the rows wait until 08:00), grouped by language and projects, ≤500 per row."""
+    groups: dict[tuple[str, tuple[str, ...]], list[outcome_notices.OutcomeNotice]] = {}
+    for notice in outcome_notices.claim(conn, found.id):
+        language = notice.language if notice.language in catalog.LANGUAGES else "th"
+        groups.setdefault((language, tuple(notice.titles)), []).append(notice)
+    not_before = announcement_delivery.next_allowed(announcements.clock())
+    ids = []
+    for (language, titles), group in sorted(groups.items()):
+        messages = notices.outcome_notice(found, list(titles), language, url, catalog.t)
+        for start in range(0, len(group), MULTICAST_MAX):
+            batch = group[start:start + MULTICAST_MAX]
+            outbox_id = outbox.add(conn, kind="multicast", messages=messages,
+                                   recipients=[n.line_user_id for n in batch],
+                                   not_before=not_before)
+            sent_messages.tag(conn, outbox_id, "project_outcome", len(batch),
+                              district=found.district, round_id=found.id)
+            for notice in batch:
+                outcome_notices.record_outbox(conn, notice, outbox_id)
+            ids.append(outbox_id)
+    return ids
+
+
 def due_jobs(conn: psycopg.Connection) -> list[tuple[str, int, str]]:
     """What the sweeper should enqueue for voting rounds: (function, round id, job id)."""
-    jobs = [("workers.voting.notify_round_open", rid, round_job_id("open", rid))
-            for rid in rounds.due_to_notify(conn)]
+    asked = round_changes.pending_steps(conn)
+    jobs = [("workers.voting.open_round" if step == "open" else "workers.voting.close_round",
+             rid, round_job_id(step, rid)) for rid, step in asked]
+    jobs += [("workers.voting.notify_round_open", rid, round_job_id("open", rid))
+             for rid in rounds.due_to_notify(conn) if (rid, "open") not in asked]
     jobs += [("workers.voting.close_round", rid, round_job_id("close", rid))
-             for rid in rounds.due_to_close(conn)]
+             for rid in rounds.due_to_close(conn) if (rid, "close") not in asked]
     jobs += [("workers.voting.tally_first", rid, round_job_id("tally", rid))
              for rid in rounds.due_to_tally(conn)]
     jobs += [("workers.voting.notify_round_result", rid, round_job_id("result", rid))

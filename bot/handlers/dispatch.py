@@ -124,8 +124,13 @@ def event_key(event: object) -> tuple[str, str, str]:
     """
     kind = getattr(event, "type", None) or "unknown"
     source = getattr(event, "source", None)
-    source_type = ("group" if isinstance(source, GroupSource)
-                   else "room" if isinstance(source, RoomSource) else "user")
+    if isinstance(source, GroupSource):
+        source_type = "group"
+    elif isinstance(source, RoomSource):
+        source_type = "room"
+    else:       # an unknown or malformed event keeps a plain source (a dict or an old model)
+        declared = source.get("type") if isinstance(source, dict) else getattr(source, "type", None)
+        source_type = declared if declared in ("group", "room") else "user"
     mode = getattr(event, "mode", None)
     mode_value = getattr(mode, "value", mode) or "active"
     return str(kind), source_type, str(mode_value)

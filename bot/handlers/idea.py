@@ -64,7 +64,7 @@ def on_text(ctx: Context, text: str) -> None:
     notes: list[str] = []
     pending = conversation.pop(ctx, "pending_idea")
     if pending is not None:
-        number = intake.store_new(ctx, pending["text"], pending["event"], reply=False)
+        number = intake.store_pending(ctx, pending, reply=False)
         if str(pending["text"]).lower() == body.lower():  # the same idea typed again
             ctx.reply(m.text(ctx.t("idea_already_sent", number=f"{number:,}")))
             return

@@ -6,7 +6,9 @@ georeferenced Traffy Fondue reports, 95.6 % right on held-out reports).
 * A resident without a district yet gets it set from the location.
 * Otherwise the location goes to their newest idea of the last 30 minutes
   if it has none (and no idea is waiting for "support or send as new"),
-  else it is held for their next idea. If the place is in another district
+  else it is held for their next idea (whose similar-idea check then looks
+  "near you"). Ideas near a just-located idea are offered to support
+  instead (:func:`bot.handlers.similar.offer_near_stored`). If the place is in another district
   than theirs, a quick reply offers to switch.
 
 Nothing is stored before consent; a place outside Bangkok is answered, not
@@ -22,7 +24,7 @@ from linebot.v3.webhooks import LocationMessageContent
 from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import follow
+from bot.handlers import follow, similar
 from pb import geo, ideas, photos, residents
 
 
@@ -65,6 +67,9 @@ def on_location(ctx: Context) -> None:
     if latest is not None and not ideas.has_location(ctx.conn, latest.id):
         ideas.set_location(ctx.conn, latest.id, point[0], point[1])
         replies = [m.text(ctx.t("location_attached", number=f"{latest.id:,}", place=shown))]
+        near = similar.offer_near_stored(ctx, latest.id, latest.text, point)
+        if near is not None:
+            replies += [m.text(ctx.t("similar_intro_near_stored", number=f"{latest.id:,}")), near]
     else:
         conversation.put(ctx, "held_location", lat=point[0], lon=point[1], district=place)
         replies = [m.text(ctx.t("location_held", place=shown))]

@@ -82,8 +82,8 @@ def on_menu(ctx: Context) -> None:
     resident = ctx.resident
     assert resident is not None
     rows = ideas.of_resident(ctx.conn, resident.id, limit=SHOWN)
-    total = sum(n for status, n in ideas.count_of_resident(ctx.conn, resident.id).items()
-                if status != "withdrawn")
+    counts = ideas.count_of_resident(ctx.conn, resident.id)
+    total = sum(n for status, n in counts.items() if status != "withdrawn")
     supported = supports.count_of_resident(ctx.conn, resident.id)
     tail = ""
     if supported:
@@ -91,7 +91,10 @@ def on_menu(ctx: Context) -> None:
     if conversation.get(ctx, "pending_idea") is not None:
         tail += ctx.t("mine_pending")
     if not rows:
-        ctx.reply(m.text(ctx.t("mine_none") + tail))
+        # A resident who withdrew every idea did send some: say so, never "not sent yet".
+        withdrawn = counts.get("withdrawn", 0)
+        none = ctx.tn("mine_none_withdrawn", withdrawn) if withdrawn else ctx.t("mine_none")
+        ctx.reply(m.text(none + tail))
         return
     ids = [r.id for r in rows]
     projects = ideas.project_statuses(ctx.conn, ids)

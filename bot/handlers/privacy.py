@@ -22,7 +22,7 @@ from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
 from bot.handlers import follow
-from pb import erasure, ideas, photos, residents, supports
+from pb import erasure, erasure_ledger, ideas, photos, residents, supports
 from pb.thaidate import be_date
 
 
@@ -122,11 +122,15 @@ def ask_erase(ctx: Context, _values: dict[str, str] | None = None) -> None:
     n = sum(ideas.count_of_resident(ctx.conn, ctx.resident.id).values())
     entry = conversation.put(ctx, "confirm", what="erase", nonce=conversation.new_nonce())
     nonce = entry["nonce"]
-    options = [_action(ctx, "erase_delete", c="eraseok", m="delete", n=nonce)]
-    if n:
-        options.append(_action(ctx, "erase_anonymise", c="eraseok", m="anon", n=nonce))
+    if n:   # two ways to treat their ideas, then cancel
+        options = [_action(ctx, "erase_delete", c="eraseok", m="delete", n=nonce),
+                   _action(ctx, "erase_anonymise", c="eraseok", m="anon", n=nonce)]
+        prompt = ctx.t("erase_choose", n=n)
+    else:   # no ideas: one choice, worded as such
+        options = [_action(ctx, "erase_confirm", c="eraseok", m="delete", n=nonce)]
+        prompt = ctx.t("erase_choose_none")
     options.append(_action(ctx, "cancel", c="cancel", n=nonce))
-    ctx.reply(m.text(ctx.t("erase_choose", n=n), quick_reply=options))
+    ctx.reply(m.text(prompt, quick_reply=options))
 
 
 def erase(ctx: Context, values: dict[str, str]) -> None:
@@ -138,7 +142,9 @@ def erase(ctx: Context, values: dict[str, str]) -> None:
             or conversation.answer(ctx, "confirm", values.get("n")) is None:
         ctx.reply(m.text(ctx.t("choice_done")))
         return
-    counts = erasure.erase(ctx.conn, resident.id, ctx.user_id, mode)
+    key = erasure_ledger.load_key(ctx.settings.erasure_key,  # the ledger survives restores
+                                  ctx.settings.data_dir / erasure_ledger.KEY_FILE_NAME)
+    counts = erasure.erase(ctx.conn, resident.id, ctx.user_id, mode, ledger_key=key)
     ctx.sender_erased = True  # the stored copy of this very event loses the user id too
     done = ctx.tn("erase_done_deleted" if mode == "delete" else "erase_done_anonymised",
                   counts.ideas)

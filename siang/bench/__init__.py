@@ -13,4 +13,5 @@ BENCHES: dict[str, str] = {
     "broadcast": "siang.bench.broadcast",    # issue 7: an announcement to 100k residents
     "clustering": "siang.bench.clustering",  # issue 9: grouping quality on Traffy rows
     "similar": "siang.bench.similar",        # issue 9: similar-idea precision and latency
+    "recovery": "siang.bench.recovery",      # issue 14 #3: answers after a worker's kill -9
 }

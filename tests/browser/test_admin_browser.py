@@ -84,14 +84,14 @@ def test_sign_in_and_a_failed_sign_in(page, world):
     sign_in(page, "somchai", "this is not the password")
     assert page.locator("[role=alert]").inner_text() == "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
     sign_in(page, "somchai")
-    page.wait_for_url("**/admin/clusters")
-    assert page.locator("h1").inner_text().startswith("กลุ่มไอเดียที่คล้ายกัน")
-    assert "สมชาย ใจดี" in page.locator("header").inner_text()
+    page.wait_for_url("**/admin/")                # the dashboard is the home page (issue 16)
+    assert page.locator("h1").inner_text() == "แดชบอร์ด"
+    assert "สมชาย ใจดี" in page.locator("header.topbar").inner_text()
 
 
 def test_cluster_page_screenshot_and_escaped_resident_text(page, world):
     sign_in(page, "somchai")
-    page.wait_for_url("**/admin/clusters")
+    page.wait_for_url("**/admin/")
     page.goto(f"/admin/clusters/{world['light']}")
     cell = page.locator("td.text", has_text="<script>alert(1)</script>")
     assert cell.count() == 1                      # shown as text, not run
@@ -108,7 +108,7 @@ def test_cluster_page_screenshot_and_escaped_resident_text(page, world):
 
 def test_merge_in_the_browser(page, world, db):
     sign_in(page, "somchai")
-    page.wait_for_url("**/admin/clusters")
+    page.wait_for_url("**/admin/")
     page.goto(f"/admin/clusters/{world['light']}")
     page.click("summary >> text=รวมเข้ากับกลุ่มอื่น")
     page.select_option("form[action$='/merge'] select[name=target]", str(world["road"]))
@@ -122,7 +122,7 @@ def test_merge_in_the_browser(page, world, db):
 
 def test_promotion_to_a_costed_project(page, world, db, work, sim):
     sign_in(page, "somchai")
-    page.wait_for_url("**/admin/clusters")
+    page.wait_for_url("**/admin/")
     page.goto(f"/admin/clusters/{world['road']}")
     page.click("summary >> text=โครงการ")
     page.click("text=พัฒนาเป็นร่างโครงการใหม่")
@@ -159,7 +159,7 @@ def test_promotion_to_a_costed_project(page, world, db, work, sim):
 
 def test_forged_cross_site_form_is_refused(page, world, db, stack):
     sign_in(page, "somchai")
-    page.wait_for_url("**/admin/clusters")
+    page.wait_for_url("**/admin/")
     target = f"{stack['bot_url']}/admin/clusters/{world['road']}/rename"
     # Another site's page posting to the admin, without our CSRF token.
     page.goto(f"{stack['sim_url']}/chat")
@@ -181,7 +181,7 @@ def test_forged_cross_site_form_is_refused(page, world, db, stack):
 
 def test_officer_is_kept_out_of_another_district(page, world):
     sign_in(page, "somchai")
-    page.wait_for_url("**/admin/clusters")
+    page.wait_for_url("**/admin/")
     response = page.goto(f"/admin/clusters/{world['other']}")
     assert response.status == 404
     assert "อยู่นอกเขตที่คุณดูแล" in page.locator("main").inner_text()

@@ -94,7 +94,7 @@ def test_announcement_preview_as_a_resident_sees_it(browser, stack, db, world, a
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     try:
         sign_in(page, "somchai")
-        page.wait_for_url("**/admin/clusters")
+        page.wait_for_url("**/admin/")
         page.goto(f"/admin/progress/{world.project_id}")
         page.click("text=ประกาศถึงผู้อยู่อาศัย >> nth=-1")
         page.wait_for_url("**/admin/announcements/new*")
