@@ -104,15 +104,21 @@ def location_action(ctx: Context) -> dict:
     return {"type": "location", "label": ctx.t("send_location_button")}
 
 
+def _insert_held_back(ctx: Context, process_id: int, body: str) -> tuple[int, bool]:
+    """Insert an idea that staff review before anyone else sees it (the caller flags it);
+    (idea id, whether this event created it)."""
+    resident = ctx.resident
+    assert resident is not None and resident.district is not None
+    return ideas.insert(
+        ctx.conn, process_id=process_id, resident_id=resident.id, district=resident.district,
+        text=body, normalised_text=body.lower(), webhook_event_id=ctx.webhook_event_id)
+
+
 def store_flagged(ctx: Context, process_id: int, body: str, words: list[str],
                   notes: list[str]) -> int:
     """Store an idea with a listed word as ``flagged``: embedded (for a later restore),
     not clustered; confirms with its number. Returns the idea id."""
-    resident = ctx.resident
-    assert resident is not None and resident.district is not None
-    idea_id, created = ideas.insert(
-        ctx.conn, process_id=process_id, resident_id=resident.id, district=resident.district,
-        text=body, normalised_text=body.lower(), webhook_event_id=ctx.webhook_event_id)
+    idea_id, created = _insert_held_back(ctx, process_id, body)
     if created:
         raw, grouping = ctx.embed(body)
         ideas.store_embedding(ctx.conn, idea_id, ctx.model_name, raw, grouping)
@@ -130,11 +136,7 @@ def store_unclear(ctx: Context, process_id: int, body: str) -> int:
     publish it. A held location or photo stays held for the rephrased idea.
     Returns the idea id.
     """
-    resident = ctx.resident
-    assert resident is not None and resident.district is not None
-    idea_id, created = ideas.insert(
-        ctx.conn, process_id=process_id, resident_id=resident.id, district=resident.district,
-        text=body, normalised_text=body.lower(), webhook_event_id=ctx.webhook_event_id)
+    idea_id, created = _insert_held_back(ctx, process_id, body)
     if created:
         abuse.flag(ctx.conn, idea_id, [], reason=UNCLEAR)
     ctx.reply(m.text(ctx.t("idea_unclear")))

@@ -66,20 +66,7 @@ def claim(conn: psycopg.Connection, outbox_id: int, lease_s: float = LEASE_S) ->
     and state ``sending`` means an earlier sender died mid-call. The lease
     must outlast one LINE call (its timeout), or two senders could overlap.
     """
-    with conn.cursor(row_factory=class_row(OutboxRow)) as cur:
-        cur.execute(
-            f"""
-            UPDATE outbox SET state = 'sending', attempts = attempts + 1,
-                              lease_until = now() + make_interval(secs => %s)
-             WHERE id = (SELECT id FROM outbox WHERE id = %s
-                           AND ((state = 'pending' AND not_before <= now())
-                                OR (state = 'sending' AND lease_until < now()))
-                         FOR UPDATE SKIP LOCKED)
-            RETURNING {_COLUMNS}
-            """,
-            (lease_s, outbox_id),
-        )
-        return cur.fetchone()
+    return _claim(conn, outbox_id, lease_s, "state = 'sending' AND lease_until < now()")
 
 
 def mark_sent(conn: psycopg.Connection, outbox_id: int, line_request_id: str | None) -> None:
@@ -174,6 +161,13 @@ def claim_held(conn: psycopg.Connection, outbox_id: int, lease_s: float = LEASE_
                ) -> OutboxRow | None:
     """:func:`claim` for a sender that holds the row's lock (:func:`hold`): a row left
     ``sending`` is taken at once, lease or not, because no live sender holds it."""
+    return _claim(conn, outbox_id, lease_s, "state = 'sending'")
+
+
+def _claim(conn: psycopg.Connection, outbox_id: int, lease_s: float, sending: str
+           ) -> OutboxRow | None:
+    """Take a due row, or one ``sending`` that matches the SQL condition ``sending``
+    (a constant of this module, never user input)."""
     with conn.cursor(row_factory=class_row(OutboxRow)) as cur:
         cur.execute(
             f"""
@@ -181,7 +175,7 @@ def claim_held(conn: psycopg.Connection, outbox_id: int, lease_s: float = LEASE_
                               lease_until = now() + make_interval(secs => %s)
              WHERE id = (SELECT id FROM outbox WHERE id = %s
                            AND ((state = 'pending' AND not_before <= now())
-                                OR state = 'sending')
+                                OR ({sending}))
                          FOR UPDATE SKIP LOCKED)
             RETURNING {_COLUMNS}
             """,

@@ -51,9 +51,8 @@ def on_menu(ctx: Context) -> None:
 
 
 def on_postback(ctx: Context, values: dict[str, str]) -> None:
-    if ctx.resident is None or not ctx.resident.followed:
-        follow.on_follow(ctx)
-        return
+    """A privacy button (``a=priv&c=...``); a tap from a user with no row never gets
+    here (:func:`bot.handlers.dispatch.on_postback` answers it)."""
     step = STEPS.get(values.get("c", ""))
     if step is None:
         ctx.reply(m.text(ctx.t("stale_action")))
