@@ -42,7 +42,7 @@ from pb import districts, progress, progress_summaries
 from pb import projects as project_rows
 from pb import rounds as round_rows
 from pb.scope import ScopeError
-from pb.thaidate import BANGKOK
+from pb.thaidate import BANGKOK, be_datetime
 
 bp = Blueprint("announcements", __name__)
 
@@ -389,10 +389,8 @@ def _enqueue_queuing(announcement_id: int) -> None:
                                    "catch up", announcement_id, type(exc).__name__)
 
 
-def _local(value: dt.datetime | None) -> str:
-    from admin import _be_datetime
-
-    return _be_datetime(value)
+def _local(value) -> str:
+    return be_datetime(value) if value else ""
 
 
 @bp.post("/<int:announcement_id>/cancel")

@@ -19,7 +19,7 @@ from admin.auth import after_commit, current_scope, db, login_required, write_re
 from admin.messages import error_text
 from pb import cluster_edits, districts, moderation, review, topic_terms
 from pb import projects as project_rows
-from pb.thaidate import be_date
+from pb.thaidate import be_date, be_datetime
 
 bp = Blueprint("clusters", __name__)
 PAGE_SIZE = 50
@@ -211,9 +211,7 @@ def conflict_text(exc: review.VersionConflict) -> str:
 
 
 def _when(value) -> str:
-    from admin import _be_datetime
-
-    return _be_datetime(value)
+    return be_datetime(value) if value else ""
 
 
 def _act(cluster_id: int, action, success: str):

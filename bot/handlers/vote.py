@@ -35,7 +35,7 @@ from bot.context import Context
 from pb import ballots, districts, rounds
 from pb.ballots import BallotDraft, BallotError
 from pb.rounds import Round, RoundProject
-from pb.thaidate import BANGKOK, be_date
+from pb.thaidate import be_datetime
 
 CAROUSEL_MAX = m.CAROUSEL_MAX      # 12 bubbles per message (LINE)
 PAGE_SIZE = CAROUSEL_MAX - 1       # with more than 12 projects: 11 per page + a page bubble
@@ -49,8 +49,7 @@ SUMMARY_LISTED = 15                # picks listed in a summary before "and N mor
 
 def when(ctx: Context, moment: dt.datetime) -> str:
     """``dd/mm/BBBB HH:MM`` in Bangkok time (Buddhist Era), as residents read dates."""
-    local = moment.astimezone(BANGKOK)
-    return f"{be_date(local)} {local:%H:%M}"
+    return be_datetime(moment)
 
 
 def baht(value: int) -> str:
