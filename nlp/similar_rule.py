@@ -176,11 +176,11 @@ def replay(districts: np.ndarray, created_s: np.ndarray, vectors: np.ndarray,
             while start < k and created[rows[start]] < created[i] - window:
                 start += 1
             earlier = rows[start:k]
+            has_place = not (math.isnan(lats[i]) or math.isnan(lons[i]))
             if earlier.size == 0:
-                out[i] = Suggestion([], [], not math.isnan(lats[i]))
+                out[i] = Suggestion([], [], has_place)
                 continue
             sim = vectors[earlier] @ vectors[i]
-            has_place = not (math.isnan(lats[i]) or math.isnan(lons[i]))
             dist = distances_m(lats[i], lons[i], lats[earlier], lons[earlier]) if has_place else None
             chosen, near = pick(sim, dist, rule)
             out[i] = Suggestion([int(earlier[c]) for c in chosen],

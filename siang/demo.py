@@ -276,10 +276,14 @@ def run_demo(options: DemoOptions) -> int:
         seconds = time.monotonic() - replay_started
         progress["districts"] = len({r.district for r in residents})
         _print_summary(options, settings, progress, seconds)
+        scraped = metric_totals(f"http://127.0.0.1:{options.port}/metrics")
+        _print_metrics(scraped)
         figures = {"ideas": progress["ideas"], "clusters": progress["clusters"],
                    "residents": progress["residents"], "seconds": round(seconds, 1),
                    "ideas_per_s": round(progress["ideas"] / seconds, 1),
-                   "peak_rss_mb": round(peak_rss)}
+                   "peak_rss_mb": round(peak_rss),
+                   "metrics_nonzero": sorted(k for k, v in scraped.items() if v),
+                   "metrics_zero": sorted(k for k, v in scraped.items() if not v)}
         if options.exit_after:
             print(json.dumps(figures), flush=True)
             return 0
@@ -293,6 +297,41 @@ def run_demo(options: DemoOptions) -> int:
     finally:
         children.stop()
         services.stop()
+
+
+def metric_totals(url: str) -> dict[str, float]:
+    """One scrape of ``/metrics`` summed per metric family: a counter's total, a
+    histogram's observation count, a gauge's sum over its labels.
+
+    Raises:
+        requests.RequestException: the web did not answer.
+    """
+    text = requests.get(url, timeout=10).text
+    families: dict[str, str] = {}
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            families[name] = kind
+            totals.setdefault(name, 0.0)
+            continue
+        if not line or line.startswith("#"):
+            continue
+        sample, _, value = line.rpartition(" ")
+        name = sample.split("{", 1)[0]
+        for family, kind in families.items():
+            wanted = {"counter": (family, f"{family}_total"), "histogram": (f"{family}_count",),
+                      "gauge": (family,)}.get(kind, (family,))
+            if name in wanted:
+                totals[family] += float(value)
+    return totals
+
+
+def _print_metrics(totals: dict[str, float]) -> None:
+    print("  /metrics after the replay (counters: total; histograms: observations; gauges: now)")
+    for name, total in sorted(totals.items()):
+        print(f"    {name:<44} {total:>12,.0f}")
+    print(flush=True)
 
 
 def _print_summary(options: DemoOptions, settings: Settings, progress: dict, seconds: float) -> None:

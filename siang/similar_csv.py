@@ -87,7 +87,7 @@ def run(in_csv: Path, out_csv: Path, embedder, *, window_days: float = 30.0,
         for r, s in zip(rows, got):
             w.writerow([r["id"], ";".join(rows[j]["id"] for j in s.shown),
                         ";".join(f"{x:.4f}" for x in s.scores), int(bool(s.shown) and s.near)])
-    placed = ~np.isnan(lats)
+    placed = ~(np.isnan(lats) | np.isnan(lons))   # as replay: both or no location
     shown = np.array([bool(s.shown) for s in got], dtype=bool)
     return {"rows": len(rows), "with_location": int(placed.sum()),
             "carousel_with_location": round(float(shown[placed].mean()), 4) if placed.any() else None,

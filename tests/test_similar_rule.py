@@ -94,3 +94,21 @@ def test_similar_csv_replays_a_file_without_a_database(tmp_path):
     assert rows[3]["suggested_ids"] == ""          # another district
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["rows"] == 4 and summary["with_location"] == 2
+
+
+def test_similar_csv_counts_a_half_location_as_none(tmp_path):
+    """A row with lat but no lon takes the text-only path; the summary must agree."""
+    from siang.similar_csv import run
+    from nlp.embedder import load_embedder
+
+    src = tmp_path / "in.csv"
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "district", "created_at", "lat", "lon"])
+        w.writerow(["a", "ไฟทางดับ", "บางรัก", "2022-06-01T10:00:00Z", "13.7262", ""])
+        w.writerow(["b", "ไฟทางดับ", "บางรัก", "2022-06-02T10:00:00Z", "13.7262", "100.5146"])
+    summary = run(src, tmp_path / "out.csv", load_embedder("fake", tmp_path))
+    assert summary["with_location"] == 1
+    got = replay(np.array(["ก"]), np.array([0.0]), np.eye(1, dtype=np.float32),
+                 np.array([13.7]), np.array([np.nan]), SimilarRule())
+    assert got[0].near is False
