@@ -13,7 +13,7 @@ import logging
 from flask import Flask
 
 from bot.settings import Settings, SettingsError
-from siang.app import create_app
+from siang.app import check_web_settings, create_app
 
 
 def app_from_env() -> Flask:
@@ -30,6 +30,7 @@ def app_from_env() -> Flask:
     configure("web", logging.INFO)
     try:
         settings = Settings.from_env()
+        check_web_settings(settings)         # a missing key is one line, before anything starts
         metrics.setup(settings.data_dir)    # before any metric: gunicorn's workers share one folder
         return create_app(settings)
     except SettingsError as exc:

@@ -318,7 +318,7 @@ def test_staff_compose_preview_send_and_follow_delivery(db, clean, work, sim, wo
     assert db.execute("SELECT count(*) FROM outbox WHERE announcement_id = %s",
                       (announcement_id,)).fetchone()[0] == 0
     waiting = officer.get(page_url).get_data(as_text=True)
-    assert "เข้าคิวแล้ว 0 จาก 5 คน" in waiting and 'http-equiv="refresh"' in waiting
+    assert "เข้าคิวแล้ว 0 จาก 5 คน" in waiting and 'reload_soon.js' in waiting
     assert officer.get(page_url + "/stats.json").get_json()["done"] is False
     work()
     assert db.execute("SELECT count(*) FROM outbox WHERE announcement_id = %s",
@@ -326,7 +326,7 @@ def test_staff_compose_preview_send_and_follow_delivery(db, clean, work, sim, wo
     stats = officer.get(page_url + "/stats.json").get_json()
     assert (stats["done"], stats["delivered"], stats["recipients"]) == (True, 5, 5)
     page = officer.get(page_url).get_data(as_text=True)
-    assert "ส่งครบแล้ว" in page and "http-equiv=\"refresh\"" not in page
+    assert "ส่งครบแล้ว" in page and "reload_soon.js" not in page
     assert "ประกาศถึงผู้อยู่อาศัย" in officer.get("/admin/announcements").get_data(as_text=True)
     for user in world.supporters:
         assert len(received(sim, user)) == 2
@@ -341,7 +341,7 @@ def test_staff_stop_batches_that_wait(db, clean, work, sim, world, daytime, sign
     assert ids == []
     officer = signed_in("officer")
     page = officer.get(f"/admin/announcements/{announcement_id}").get_data(as_text=True)
-    assert "หยุดชุดที่ยังไม่ได้ส่ง" in page and 'http-equiv="refresh"' in page
+    assert "หยุดชุดที่ยังไม่ได้ส่ง" in page and 'reload_soon.js' in page
     assert officer.post(f"/admin/announcements/{announcement_id}/cancel",
                         {"version": "2"}).status_code == 303
     waiting = db.execute("SELECT id, state, error FROM outbox WHERE announcement_id = %s",

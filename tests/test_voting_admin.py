@@ -69,7 +69,7 @@ def test_a_round_from_creation_to_published_results(db, signed_in, home_projects
     # Issue 16: the request returns at once; the page shows the step until the upkeep job ran.
     assert rounds.load(db, round_id).state == "draft"
     waiting = officer.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
-    assert "Opening the round in the background" in waiting and 'http-equiv="refresh"' in waiting
+    assert "Opening the round in the background" in waiting and 'reload_soon.js' in waiting
     assert "Not valid" not in waiting and "Voting has not begun" in waiting
     db.commit()
     work()
