@@ -218,3 +218,13 @@ def test_english_results_page_translates_the_district_and_counts_right(db, world
     html = stack["app"].test_client().get(f"/results/{round_id}?lang=en").get_data(as_text=True)
     assert "District Thung Khru" in html and "District ทุ่งครุ" not in html
     assert "would fund 1 projects" not in html
+
+
+def test_pages_with_pb_terms_explain_them(db, clean, signed_in):
+    officer = signed_in("officer")
+    thai = officer.get("/admin/rounds").get_data(as_text=True)
+    assert "คำในหน้านี้หมายถึงอะไร" in thai and "วิธีแบ่งส่วนเท่ากัน" in thai
+    _english(officer)
+    english = officer.get("/admin/rounds").get_data(as_text=True)
+    assert "What do these words mean?" in english and "Method of Equal Shares" in english
+    assert "The minimum turnout" in english
