@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-__all__ = ["strip_invisible", "is_unclear", "word_share", "MIN_WORD_SHARE"]
+__all__ = ["strip_invisible", "is_unclear", "word_share", "thai_dictionary", "MIN_WORD_SHARE"]
 
 _KEEP = frozenset("\n\t\r\u200d")
 _EMOJI_TAGS = range(0xE0020, 0xE0080)
@@ -57,11 +56,11 @@ def strip_invisible(text: str) -> str:
                    or unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-@lru_cache(maxsize=1)
-def _thai_dictionary() -> frozenset[str]:
+def thai_dictionary() -> frozenset[str]:
+    """pythainlp's Thai word list (the one ``newmm`` cuts with), loaded and cached by pythainlp."""
     from pythainlp.corpus.common import thai_words
 
-    return frozenset(thai_words())
+    return thai_words()
 
 
 def _latin_is_word(run: str) -> bool:
@@ -80,7 +79,7 @@ def _repeats_a_short_pattern(letters: str) -> bool:
         if len(letters) >= 3 * period and all(
                 letters[i] == letters[i % period] for i in range(len(letters))):
             unit = letters[:period]
-            return not (unit in _thai_dictionary() or (unit.isascii() and unit.isalpha()
+            return not (unit in thai_dictionary() or (unit.isascii() and unit.isalpha()
                                                        and period >= 3 and _latin_is_word(unit)))
     return False
 
@@ -100,7 +99,7 @@ def word_share(text: str) -> float:
         if _latin_is_word(run):
             in_words += len(run)
     thai = "".join(ch if _THAI.match(ch) else " " for ch in text)
-    dictionary = _thai_dictionary()
+    dictionary = thai_dictionary()
     for token in word_tokenize(thai, engine="newmm", keep_whitespace=False):
         if len(token) >= 2 and token in dictionary:
             in_words += sum(ch.isalpha() for ch in token)

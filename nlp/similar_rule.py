@@ -24,6 +24,7 @@ calibration run, so the published figures come from the production rule.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, replace
 
@@ -78,6 +79,23 @@ def rule_for(model_name: str) -> SimilarRule:
     if model_name.startswith("fake-trigram-"):
         return RULES["fake-trigram-384"]
     raise KeyError(f"no similar-idea rule for embedder {model_name!r}")
+
+
+def csv_seconds(value: str) -> float:
+    """A CSV ``created_at`` (ISO 8601; "Z" or no zone means UTC) → seconds since the epoch."""
+    when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.timestamp()
+
+
+def csv_degrees(value: str | None) -> float:
+    """A CSV latitude or longitude → degrees, or NaN when empty or not a finite number."""
+    try:
+        x = float(value) if value not in (None, "") else math.nan
+    except ValueError:
+        return math.nan
+    return x if math.isfinite(x) else math.nan
 
 
 def distances_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:

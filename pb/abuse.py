@@ -31,6 +31,8 @@ from pathlib import Path
 
 import psycopg
 
+from nlp.screening import thai_dictionary
+
 WORD_LIST = Path(__file__).resolve().parent / "data" / "abusive_th.txt"
 IDEAS_PER_HOUR = 10
 WINDOW_S = 3600
@@ -83,18 +85,13 @@ def _chunks(text: str) -> list[str]:
     return chunks
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> frozenset[str]:
-    from pythainlp.corpus.common import thai_words
-
-    listed, allowed = _entries()
-    return frozenset(thai_words()) | listed | allowed
-
-
 def _is_thai_fragment(token: str) -> bool:
     """A Thai token that is no word: what is left when a listed word was cut out
     of a misspelt word ("ือ" in "หีือ", a typo of "หรือ")."""
-    return bool(token) and "\u0e01" <= token[0] <= "\u0e5b" and token not in _dictionary()
+    if not token or not "\u0e01" <= token[0] <= "\u0e5b":
+        return False
+    listed, allowed = _entries()
+    return token not in thai_dictionary() and token not in listed and token not in allowed
 
 
 def abusive_words(text: str) -> list[str]:

@@ -101,6 +101,26 @@ def outcome(rows: list[LockedCluster], **kwargs) -> Outcome:
     return Outcome([r.id for r in rows], {(r.process_id, r.district) for r in rows}, **kwargs)
 
 
+def _lock_pair(conn: psycopg.Connection, scope: Scope, source_id: int, target_id: int,
+               version: int, same_code: str) -> tuple[LockedCluster, LockedCluster]:
+    """Lock a source and a target cluster of one process for a merge or a move; the
+    source must still be at ``version``.
+
+    Raises:
+        ReviewError(same_code): source and target are one cluster.
+        ReviewError("different_process"): they belong to different processes.
+        ScopeError / ReadOnlyError / VersionConflict: see :func:`lock_clusters`.
+    """
+    if source_id == target_id:
+        raise ReviewError(same_code)
+    rows = lock_clusters(conn, scope, [source_id, target_id])
+    source, target = rows[source_id], rows[target_id]
+    check_version(source, version)
+    if source.process_id != target.process_id:
+        raise ReviewError("different_process")
+    return source, target
+
+
 def rename(conn: psycopg.Connection, scope: Scope, cluster_id: int, version: int,
            label: str) -> Outcome:
     """Set the cluster's label (empty clears it back to keywords)."""
@@ -138,13 +158,7 @@ def merge(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
         ReviewError: same cluster, different processes, or a locked source.
         ScopeError / ReadOnlyError / VersionConflict: see :func:`lock_clusters`.
     """
-    if source_id == target_id:
-        raise ReviewError("self_merge")
-    rows = lock_clusters(conn, scope, [source_id, target_id])
-    source, target = rows[source_id], rows[target_id]
-    check_version(source, version)
-    if source.process_id != target.process_id:
-        raise ReviewError("different_process")
+    source, target = _lock_pair(conn, scope, source_id, target_id, version, "self_merge")
     if source.locked:
         raise ReviewError("locked")
     moved = [int(r[0]) for r in conn.execute(
@@ -166,13 +180,7 @@ def move(conn: psycopg.Connection, scope: Scope, source_id: int, version: int,
     Raises:
         ReviewError: same cluster, different processes, or an idea not in the source.
     """
-    if source_id == target_id:
-        raise ReviewError("same_cluster")
-    rows = lock_clusters(conn, scope, [source_id, target_id])
-    source, target = rows[source_id], rows[target_id]
-    check_version(source, version)
-    if source.process_id != target.process_id:
-        raise ReviewError("different_process")
+    source, target = _lock_pair(conn, scope, source_id, target_id, version, "same_cluster")
     ids = members_of(conn, source_id, idea_ids)
     conn.execute(
         """UPDATE cluster_members SET cluster_id = %s, assigned_by = 'staff', assigned_at = now()

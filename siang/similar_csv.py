@@ -13,30 +13,13 @@ separated), their cosines, and ``1`` when the "near you" path chose them.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
-import math
 import time
 from pathlib import Path
 
 import click
 
 REQUIRED = ("id", "text", "district", "created_at")
-
-
-def _seconds(value: str) -> float:
-    when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.timestamp()
-
-
-def _degrees(value: str | None) -> float:
-    try:
-        x = float(value) if value not in (None, "") else math.nan
-    except ValueError:
-        return math.nan
-    return x if math.isfinite(x) else math.nan
 
 
 def run(in_csv: Path, out_csv: Path, embedder, *, window_days: float = 30.0,
@@ -60,7 +43,7 @@ def run(in_csv: Path, out_csv: Path, embedder, *, window_days: float = 30.0,
     import numpy as np
 
     from nlp.represent import for_embedder
-    from nlp.similar_rule import replay, rule_for
+    from nlp.similar_rule import csv_degrees, csv_seconds, replay, rule_for
 
     t0 = time.perf_counter()
     with open(in_csv, encoding="utf-8-sig", newline="") as fh:
@@ -70,11 +53,11 @@ def run(in_csv: Path, out_csv: Path, embedder, *, window_days: float = 30.0,
             raise click.ClickException(f"{in_csv}: missing column(s) {', '.join(missing)}")
         rows = list(reader)
     try:
-        created = np.array([_seconds(r["created_at"]) for r in rows], dtype=np.float64)
+        created = np.array([csv_seconds(r["created_at"]) for r in rows], dtype=np.float64)
     except ValueError as exc:
         raise click.ClickException(f"{in_csv}: bad created_at ({exc})") from None
-    lats = np.array([_degrees(r.get("lat")) for r in rows])
-    lons = np.array([_degrees(r.get("lon")) for r in rows])
+    lats = np.array([csv_degrees(r.get("lat")) for r in rows])
+    lons = np.array([csv_degrees(r.get("lon")) for r in rows])
     texts = [r["text"] or "" for r in rows]
     raw = embedder.encode(texts) if rows else np.zeros((0, 384), dtype=np.float32)
     grouping = for_embedder(embedder.name).transform(texts, raw) if rows else raw

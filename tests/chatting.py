@@ -18,7 +18,8 @@ from typing import Any
 _ids = itertools.count(1)
 
 
-def _text_of(message: dict[str, Any]) -> str:
+def text_of(message: dict[str, Any]) -> str:
+    """What a resident reads of one message: its text, a Flex altText, or [type]."""
     if message.get("type") == "text":
         return message.get("text", "")
     if message.get("type") == "flex":
@@ -42,12 +43,12 @@ class Resident:
         if messages:
             self.seen = self.sim.messages(self.user_id)[-1]["seq"]
         self.last = messages
-        return [_text_of(m) for m in messages]
+        return [text_of(m) for m in messages]
 
     @property
     def said_last(self) -> str:
         """Everything the bot said in its last turn, joined."""
-        return "\n".join(_text_of(m) for m in self.last)
+        return "\n".join(text_of(m) for m in self.last)
 
     def follow(self) -> list[str]:
         return self._after(self.sim.follow(self.user_id))

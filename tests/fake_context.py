@@ -27,6 +27,7 @@ from bot.context import Context, LineCall, NeedsLine
 from bot.handlers.dispatch import dispatch
 from bot.settings import Settings
 from pb.residents import Resident
+from tests.chatting import text_of
 
 _ids = itertools.count(1)
 
@@ -37,14 +38,6 @@ class NoDatabase:
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"this step used the database (conn.{name}); test it end to end "
                              "with tests/chatting.py instead")
-
-
-def _text_of(message: dict[str, Any]) -> str:
-    if message.get("type") == "text":
-        return message.get("text", "")
-    if message.get("type") == "flex":
-        return message.get("altText", "")
-    return f"[{message.get('type')}]"
 
 
 def resident(*, consented: bool = False, district: str | None = None, language: str = "th",
@@ -122,7 +115,7 @@ class FakeChat:
                 answers[need.call] = self._answer(need.call)
         self.resident = ctx.resident
         self.last = list(ctx.replies)
-        texts = [_text_of(m) for m in ctx.replies]
+        texts = [text_of(m) for m in ctx.replies]
         self.transcript += [("bot", t) for t in texts]
         return texts
 
@@ -138,7 +131,7 @@ class FakeChat:
     @property
     def said_last(self) -> str:
         """Everything the bot said in its last turn, joined."""
-        return "\n".join(_text_of(m) for m in self.last)
+        return "\n".join(text_of(m) for m in self.last)
 
     def quick_replies(self) -> list[str]:
         """Labels of the quick replies under the bot's last message."""

@@ -143,23 +143,22 @@ def ready_workers(conn: redis.Redis, within_s: float = READY_WITHIN_S) -> list[B
 
 def alive_names(conn: redis.Redis, names: Sequence[str]) -> set[str]:
     """Which of these workers have an unexpired alive key. Raises redis.RedisError."""
-    names = list(names)
-    if not names:
-        return set()
-    with conn.pipeline() as pipe:
-        for name in names:
-            pipe.exists(ALIVE_PREFIX + name)
-        return {n for n, found in zip(names, pipe.execute()) if found}
+    return _with_key(conn, ALIVE_PREFIX, names)
 
 
 def known_names(conn: redis.Redis, names: Sequence[str]) -> set[str]:
     """Which of these workers are Siang workers that beat within ``INFO_TTL_S``."""
+    return _with_key(conn, INFO_PREFIX, names)
+
+
+def _with_key(conn: redis.Redis, prefix: str, names: Sequence[str]) -> set[str]:
+    """The names whose ``prefix + name`` key exists, in one round trip."""
     names = list(names)
     if not names:
         return set()
     with conn.pipeline() as pipe:
         for name in names:
-            pipe.exists(INFO_PREFIX + name)
+            pipe.exists(prefix + name)
         return {n for n, found in zip(names, pipe.execute()) if found}
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import gzip
 import json
 import math
@@ -41,33 +40,18 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.similar_rule import distances_m
+from nlp.similar_rule import csv_degrees, csv_seconds, distances_m
 
 DEV_CSV = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "traffy"
            / "dev.csv.gz").resolve()
-
-
-def _seconds(value: str) -> float:
-    when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.timestamp()
-
-
-def _float(value: str | None) -> float:
-    try:
-        x = float(value) if value not in (None, "") else math.nan
-    except ValueError:
-        return math.nan
-    return x if math.isfinite(x) else math.nan
 
 
 def read_dev(path: Path) -> dict[str, tuple[str, float, float]]:
     """id -> (category, lat, lon) from the dev CSV (gzip or plain)."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        return {r["id"]: ((r.get("category") or "").strip(), _float(r.get("lat")),
-                          _float(r.get("lon"))) for r in csv.DictReader(fh)}
+        return {r["id"]: ((r.get("category") or "").strip(), csv_degrees(r.get("lat")),
+                          csv_degrees(r.get("lon"))) for r in csv.DictReader(fh)}
 
 
 def score_pair(in_csv: Path, out_csv: Path, dev: dict, *, window_days: float = 30.0,
@@ -89,9 +73,10 @@ def score_pair(in_csv: Path, out_csv: Path, dev: dict, *, window_days: float = 3
         raise ValueError(f"{out_csv}: ids differ from {in_csv}")
     ids = [r["id"] for r in rows]
     pos = {x: i for i, x in enumerate(ids)}
-    created = np.array([_seconds(r["created_at"]) for r in rows])
+    created = np.array([csv_seconds(r["created_at"]) for r in rows])
     districts = np.array([r["district"] for r in rows])
-    placed = np.array([not (math.isnan(_float(r.get("lat"))) or math.isnan(_float(r.get("lon"))))
+    placed = np.array([not (math.isnan(csv_degrees(r.get("lat")))
+                            or math.isnan(csv_degrees(r.get("lon"))))
                        for r in rows])
     cat = np.array([dev.get(x, ("", math.nan, math.nan))[0] for x in ids])
     lat = np.array([dev.get(x, ("", math.nan, math.nan))[1] for x in ids])
@@ -119,8 +104,8 @@ def score_pair(in_csv: Path, out_csv: Path, dev: dict, *, window_days: float = 3
                 c["caught"] += bool(same & set(shown))
             for j in shown:
                 far = placed[i] and (j < 0 or not distances_m(
-                    _float(rows[i]["lat"]), _float(rows[i]["lon"]),
-                    np.array([_float(rows[j]["lat"])]), np.array([_float(rows[j]["lon"])]))[0]
+                    csv_degrees(rows[i]["lat"]), csv_degrees(rows[i]["lon"]),
+                    np.array([csv_degrees(rows[j]["lat"])]), np.array([csv_degrees(rows[j]["lon"])]))[0]
                     <= radius_m + 1e-6)
                 c["bad"] += (j not in allowed) or bool(far)
     return counts
