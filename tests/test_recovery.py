@@ -148,3 +148,12 @@ def test_a_worker_killed_with_sigkill_mid_job_the_reply_comes_once(stack, chat, 
             if worker.poll() is None:
                 worker.terminate()
                 worker.wait(20)
+
+
+def test_conversation_job_ids_read_back():
+    from workers.queues import (conversation_job, event_job_id, keywords_job_id,
+                                outbox_job_id)
+
+    assert conversation_job(event_job_id(7)) == ("event", 7)
+    assert conversation_job(outbox_job_id(9, attempt=2)) == ("outbox", 9)
+    assert conversation_job(keywords_job_id(1, "บางรัก")) is None

@@ -53,6 +53,16 @@ def outbox_job_id(outbox_id: int, attempt: int = 0) -> str:
     return f"outbox-{outbox_id}" if attempt == 0 else f"outbox-{outbox_id}-{attempt}"
 
 
+def conversation_job(job_id: str) -> tuple[str, int] | None:
+    """The inverse of :func:`event_job_id` and :func:`outbox_job_id`: ("event", event id)
+    or ("outbox", outbox id); None for any other job id."""
+    kind, _, rest = job_id.partition("-")
+    number = rest.split("-")[0]
+    if kind in ("event", "outbox") and number.isdigit():
+        return kind, int(number)
+    return None
+
+
 def cluster_idea_job_id(idea_id: int) -> str:
     """The job id of ``cluster_idea(idea_id)``."""
     return f"cluster-idea-{idea_id}"

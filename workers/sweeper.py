@@ -64,10 +64,10 @@ from rq.utils import parse_composite_key
 
 from pb import announcement_queue, events, outbox
 from workers import clustering, heartbeat, runtime, voting
-from workers.queues import QUEUE_ANNOUNCEMENT, announcement_job_id
-from workers.queues import (DELIVER_OUTBOX, FAILURE_TTL_S, PROCESS_EVENT, REFRESH_KEYWORDS,
-                            RESULT_TTL_S, TALLY_TIMEOUT_S, event_job_id, keywords_job_id,
-                            outbox_job_id)
+from workers.queues import (DELIVER_OUTBOX, FAILURE_TTL_S, PROCESS_EVENT, QUEUE_ANNOUNCEMENT,
+                            REFRESH_KEYWORDS, RESULT_TTL_S, TALLY_TIMEOUT_S,
+                            announcement_job_id, conversation_job, event_job_id,
+                            keywords_job_id, outbox_job_id)
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 5.0
@@ -168,12 +168,9 @@ def rescue_orphans() -> dict[str, int]:
         return counts
     event_ids, outbox_ids = [], []
     for job_id, _entry in orphans:
-        kind, _, rest = job_id.partition("-")
-        number = rest.split("-")[0]
-        if kind == "event" and number.isdigit():
-            event_ids.append(int(number))
-        elif kind == "outbox" and number.isdigit():
-            outbox_ids.append(int(number))
+        job = conversation_job(job_id)
+        if job is not None:
+            (event_ids if job[0] == "event" else outbox_ids).append(job[1])
     conn = rt.connection()
     with conn.transaction():
         freed = outbox.release_abandoned(conn, outbox_ids, event_ids)
