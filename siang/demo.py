@@ -343,7 +343,7 @@ def _print_summary(options: DemoOptions, settings: Settings, progress: dict, sec
   residents    {progress['residents']:>7,}  (consented)
   time         {seconds:>7.1f} s   ({progress['ideas'] / seconds:.1f} ideas/s)
 
-  Admin (clusters per district):  {web}/admin/clusters
+  Admin (dashboard, clusters):    {web}/admin/
                                   user: {DEMO_ADMIN}   password: {settings.admin_password}
   Chat as a resident:             {sim}/chat
 """, flush=True)
