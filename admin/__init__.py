@@ -47,6 +47,11 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("admin.exports", "/exports"),               # issue 16: CSV downloads
     ("admin.sent", "/sent"),                     # issue 16: what residents were told automatically
     ("admin.similar", ""),                       # issue 15: similar-idea rule, duplicates
+    ("admin.communities", "/communities"),       # issue 18: the community registry
+    ("admin.community_plans", "/community-plans"),  # issue 18: community development plans
+    ("admin.council", "/council"),               # issue 18: district city councils
+    ("admin.hearings", "/hearings"),             # issue 18: district public hearings
+    ("admin.indicators", "/indicators"),         # issue 18: the BMA indicator panel
 )
 
 def limiter_storage_uri(redis_url: str) -> str:
@@ -119,6 +124,15 @@ def init_app(app: Flask) -> None:
     from admin import public_results
 
     app.register_blueprint(public_results.bp)    # /results: public, no login (issue 6)
+    from admin import public_council
+
+    app.register_blueprint(public_council.bp)    # /council/<district>: public (issue 18)
+    from admin import public_hearings
+
+    app.register_blueprint(public_hearings.bp)   # /hearings/<id>: public summary (issue 18)
+    from admin import public_indicators
+
+    app.register_blueprint(public_indicators.bp)  # /indicators: public, no login (issue 18)
 
 
 def _blueprint() -> Blueprint:

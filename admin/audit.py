@@ -52,6 +52,26 @@ ACTIONS = {
     "export.clusters": _l("downloaded clusters as CSV"),
     "export.projects": _l("downloaded projects as CSV"),
     "export.results": _l("downloaded round results as CSV"),
+    "export.community_action_plan": _l("downloaded an action plan's community projects as CSV"),
+    "community.import": _l("imported the community registry"),
+    "community_plan.start": _l("started a community development plan"),
+    "community_plan.project": _l("added a project to a community plan"),
+    "community_plan.project_removed": _l("removed a project from a community plan"),
+    "community_plan.submit": _l("sent a community plan to the district"),
+    "community_plan.return": _l("returned a community plan to its committee"),
+    "community_plan.adopt": _l("adopted a community plan"),
+    "community_plan.action_plan": _l("changed the community projects of an action plan"),
+    "council.create": _l("set up a district city council"),
+    "council.member_add": _l("added a council member"),
+    "council.member_remove": _l("removed a council member"),
+    "council.meeting_create": _l("scheduled a council meeting"),
+    "council.window_open": _l("opened a council meeting's question window"),
+    "council.agenda": _l("saved a council meeting's agenda"),
+    "council.publish": _l("published a council meeting's minutes and responses"),
+    "hearing.create": _l("drafted a district hearing"),
+    "hearing.open": _l("opened a district hearing and invited its residents"),
+    "hearing.close": _l("closed a district hearing"),
+    "hearing.publish": _l("published a district hearing's summary"),
 }
 
 DOMAINS = {
@@ -59,6 +79,9 @@ DOMAINS = {
     "project": _l("project"), "progress": _l("progress report"),
     "announcement": _l("announcement"), "round": _l("voting round"), "export": _l("export"),
     "similar": _l("similar-idea rule"), "process": _l("process"),
+    "community": _l("community"), "community_plan": _l("community plan"),
+    "council": _l("district city council"),
+    "hearing": _l("district hearing"),
 }
 
 FIELDS = {

@@ -83,6 +83,7 @@ ROLES = {
     "admin": _l("Admin"),
     "officer": _l("District officer"),
     "viewer": _l("Viewer"),
+    "community": _l("Community committee"),
 }
 
 PROJECT_FIELDS = {

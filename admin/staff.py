@@ -27,6 +27,8 @@ ERRORS = {
     "self_change": _l("You cannot change your own role or deactivate your own account: "
                       "ask another admin."),
     "password_mismatch": _l("The two passwords differ."),
+    "community_needed": _l("A community account is made on its community's page "
+                           "(Communities), so that it reaches that one community."),
 }
 
 

@@ -36,6 +36,13 @@ LIFETIME_S: dict[str, int] = {
     "edit": 30 * 60,
     "confirm": 10 * 60,
     "held_location": 30 * 60,
+    # A typed community name awaited: {q} (the last search; issue 18).
+    "community": 10 * 60,
+    # A council question awaited (or shown similar ones): {process, nonce, text?} (issue 18).
+    "council_question": 60 * 60,
+    # A hearing question awaiting its answer: {p, q, picks} (issue 18); typed text
+    # goes to it only this long after the question was asked.
+    "hearing": 2 * 3600,
 }
 
 

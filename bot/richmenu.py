@@ -1,9 +1,12 @@
-"""Siang's rich menu: six areas, created through the Messaging API and set as default.
+"""Siang's rich menu: seven areas, created through the Messaging API and set as default.
 
-Layout (2500×1686, LINE's "large" size; two rows of three)::
+Layout (2500×1686, LINE's "large" size; a row of four over a row of three)::
 
-    ส่งไอเดีย (idea)    | โหวต (vote)        | ไอเดียของฉัน (mine)
-    ความคืบหน้า (progress) | ช่วยเหลือ (help) | ความเป็นส่วนตัว (privacy)
+    มีอะไรเปิดอยู่ (open) | ส่งไอเดีย (idea) | โหวต (vote) | ไอเดียของฉัน (mine)
+    ความคืบหน้า (progress)  | ช่วยเหลือ (help)      | ความเป็นส่วนตัว (privacy)
+
+"มีอะไรเปิดอยู่" (issue 18) lists what the resident's district has open now:
+voting rounds, ideas collection, public hearings, council question windows.
 
 Each area is a postback ``a=menu&m=<item>`` with the Thai label as
 ``displayText`` (so the chat shows what was tapped), handled by
@@ -34,13 +37,14 @@ log = logging.getLogger(__name__)
 
 NAME = "siang-main"
 WIDTH, HEIGHT = 2500, 1686
-COLUMNS, ROWS = 3, 2
+#: Areas per row, top to bottom (LINE allows 1–20 areas; every pixel belongs to one).
+ROW_SIZES: tuple[int, ...] = (4, 3)
 IMAGE = Path(__file__).resolve().parent / "static" / "richmenu.png"
 MAX_IMAGE_BYTES = 1024 * 1024
 CHAT_BAR_MAX = 14
 #: (menu item, catalog key of its label), row by row.
 ITEMS: tuple[tuple[str, str], ...] = (
-    ("idea", "menu_idea"), ("vote", "menu_vote"), ("mine", "menu_mine"),
+    ("open", "menu_open"), ("idea", "menu_idea"), ("vote", "menu_vote"), ("mine", "menu_mine"),
     ("progress", "menu_progress"), ("help", "menu_help"), ("privacy", "menu_privacy"),
 )
 
@@ -50,10 +54,21 @@ class RichMenuError(RuntimeError):
 
 
 def cell_bounds(index: int) -> dict[str, int]:
-    """Pixel bounds of the ``index``-th area (row by row); the last column/row takes the rest."""
-    col, row = index % COLUMNS, index // COLUMNS
-    x0, x1 = col * WIDTH // COLUMNS, (col + 1) * WIDTH // COLUMNS
-    y0, y1 = row * HEIGHT // ROWS, (row + 1) * HEIGHT // ROWS
+    """Pixel bounds of the ``index``-th area (row by row, :data:`ROW_SIZES`); the
+    areas tile the menu exactly (integer edges, no gap, no overlap).
+
+    Raises:
+        IndexError: ``index`` beyond the last area.
+    """
+    row, col = 0, index
+    while row < len(ROW_SIZES) and col >= ROW_SIZES[row]:
+        col -= ROW_SIZES[row]
+        row += 1
+    if index < 0 or row >= len(ROW_SIZES):
+        raise IndexError(f"no rich menu area {index}")
+    columns, rows = ROW_SIZES[row], len(ROW_SIZES)
+    x0, x1 = col * WIDTH // columns, (col + 1) * WIDTH // columns
+    y0, y1 = row * HEIGHT // rows, (row + 1) * HEIGHT // rows
     return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
 
 

@@ -1,4 +1,4 @@
-"""Draw ``bot/static/richmenu.png``: the 2500×1686 rich menu image, Thai first.
+"""Draw ``bot/static/richmenu.png``: the 2500×1686 rich menu image (seven areas), Thai first.
 
 Labels come from the message catalog (the same keys as the menu's areas in
 :mod:`bot.richmenu`), set in Waree from Debian's ``fonts-thai-tlwg``
@@ -32,7 +32,7 @@ CARD = "#FFFFFF"
 BORDER = "#D5E0DD"
 INK = "#0F2E2B"
 SUBTLE = "#5B6B68"
-ACCENTS = {"idea": "#F59E0B", "vote": "#0F766E", "mine": "#2563EB",
+ACCENTS = {"open": "#BE123C", "idea": "#F59E0B", "vote": "#0F766E", "mine": "#2563EB",
            "progress": "#16A34A", "help": "#7C3AED", "privacy": "#475569"}
 
 
@@ -57,7 +57,20 @@ def _icon(draw: ImageDraw.ImageDraw, item: str, cx: int, cy: int, r: int) -> Non
     """A white pictogram for ``item`` inside the accent circle of radius ``r`` at (cx, cy)."""
     w = "#FFFFFF"
     lw = max(r // 10, 2)
-    if item == "idea":  # light bulb with rays
+    if item == "open":  # a calendar page with a tick: what is open now
+        cw, ch = int(r * 1.0), int(r * 0.9)
+        x0, y0 = cx - cw // 2, cy - ch // 2 + lw
+        draw.rounded_rectangle((x0, y0, x0 + cw, y0 + ch), radius=lw * 2, fill=w)
+        draw.rectangle((x0 + lw, y0 + ch * 0.2, x0 + cw - lw, y0 + ch * 0.26),
+                       fill=ACCENTS["open"])
+        for dx in (0.28, 0.72):
+            x = x0 + cw * dx
+            draw.rounded_rectangle((x - lw, y0 - lw * 2.5, x + lw, y0 + lw * 2), radius=lw,
+                                   fill=w, outline=ACCENTS["open"], width=max(lw // 2, 1))
+        draw.line((x0 + cw * 0.28, y0 + ch * 0.6, x0 + cw * 0.45, y0 + ch * 0.78,
+                   x0 + cw * 0.74, y0 + ch * 0.4), fill=ACCENTS["open"], width=lw * 2,
+                  joint="curve")
+    elif item == "idea":  # light bulb with rays
         br = int(r * 0.36)
         by = cy - int(r * 0.14)
         draw.ellipse((cx - br, by - br, cx + br, by + br), fill=w)

@@ -51,6 +51,8 @@ class Settings:
         erasure_key: key of the erasure ledger's keyed hashes
             (``SIANG_ERASURE_KEY``); empty means the key file
             ``data_dir/erasure.key`` (see ``pb.erasure_ledger``).
+        clock: ``"system"`` (production) or ``"database"`` (``SIANG_CLOCK``):
+            follow the simulated clock of ``siang simulate``'s database (``pb.clock``).
     """
 
     channel_secret: str
@@ -68,6 +70,7 @@ class Settings:
     sweep_after_s: int = 30
     public_base_url: str = "http://127.0.0.1:5000"
     erasure_key: str = ""
+    clock: str = "system"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, line: bool = True) -> "Settings":
@@ -94,6 +97,9 @@ class Settings:
         embedder = env.get("SIANG_EMBEDDER", "e5")
         if embedder not in ("e5", "fake"):
             raise SettingsError(f"SIANG_EMBEDDER must be 'e5' or 'fake', got {embedder!r}")
+        clock = env.get("SIANG_CLOCK", "") or "system"
+        if clock not in ("system", "database"):
+            raise SettingsError(f"SIANG_CLOCK must be 'system' or 'database', got {clock!r}")
         return cls(
             channel_secret=secret,
             channel_access_token=token,
@@ -112,6 +118,7 @@ class Settings:
             sweep_after_s=_int(env, "SIANG_SWEEP_AFTER_S", default["sweep_after_s"]),
             public_base_url=env.get("SIANG_PUBLIC_URL", default["public_base_url"]).rstrip("/"),
             erasure_key=env.get("SIANG_ERASURE_KEY", ""),
+            clock=clock,
         )
 
     def replace(self, **changes: object) -> "Settings":
@@ -136,4 +143,5 @@ class Settings:
             "SIANG_SWEEP_AFTER_S": str(self.sweep_after_s),
             "SIANG_PUBLIC_URL": self.public_base_url,
             "SIANG_ERASURE_KEY": self.erasure_key,
+            "SIANG_CLOCK": self.clock,
         }

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-timeout", type=float, default=10.0, help="seconds")
     parser.add_argument("--rate-limits", default="",
                         help='JSON object path prefix → requests/s, e.g. \'{"/v2/bot/message/push": 5}\'')
+    parser.add_argument("--redeliver", action="store_true",
+                        help="redeliver events the bot did not answer 2xx, as LINE can")
     args = parser.parse_args(argv)
     if not args.channel_secret or not args.channel_access_token:
         parser.error("channel secret and access token are required "
@@ -39,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s linesim %(message)s")
     serve(args.host, args.port, args.channel_secret, args.channel_access_token, args.webhook_url,
           bot_user_id=args.bot_user_id, reply_token_ttl_s=args.reply_token_ttl,
-          rate_limits=rate_limits, webhook_timeout_s=args.webhook_timeout)
+          rate_limits=rate_limits, webhook_timeout_s=args.webhook_timeout,
+          redeliver=args.redeliver)
     return 0
 
 

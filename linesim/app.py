@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def create_app(channel_secret: str, channel_access_token: str, webhook_url: str, *,
                bot_user_id: str = DEFAULT_BOT_USER_ID, reply_token_ttl_s: float = 60.0,
                rate_limits: dict[str, float] | None = None,
-               webhook_timeout_s: float = 10.0) -> Flask:
+               webhook_timeout_s: float = 10.0, redeliver: bool = False) -> Flask:
     """Build the LINE platform emulator for one channel and one bot.
 
     Args:
@@ -36,6 +36,7 @@ def create_app(channel_secret: str, channel_access_token: str, webhook_url: str,
         reply_token_ttl_s: seconds a reply token stays valid (LINE: ~60).
         rate_limits: requests per second per path prefix; None = unlimited.
         webhook_timeout_s: how long each webhook POST may take, seconds.
+        redeliver: redeliver events the bot did not answer 2xx (LINE's webhook redelivery).
 
     Returns:
         The Flask app; its state is ``app.extensions["linesim"]["platform"]``.
@@ -47,7 +48,7 @@ def create_app(channel_secret: str, channel_access_token: str, webhook_url: str,
         "platform": Platform(reply_token_ttl_s=reply_token_ttl_s, rate_limits=rate_limits),
         "config": SimConfig(channel_secret=channel_secret, channel_access_token=channel_access_token,
                             webhook_url=webhook_url, bot_user_id=bot_user_id,
-                            webhook_timeout_s=webhook_timeout_s),
+                            webhook_timeout_s=webhook_timeout_s, redeliver=redeliver),
     }
     app.register_blueprint(api.bp)
     app.register_blueprint(richmenu.bp)

@@ -114,6 +114,21 @@ class SimClient:
         """Replace injected faults: ``[{"path_prefix", "status", "count", "delay_s", "accepted"}]``."""
         return self._call("POST", "/_sim/faults", json=faults)
 
+    def set_fault_mix(self, *, p500: float = 0.0, p429: float = 0.0, p_slow: float = 0.0,
+                      slow_s: float = 6.0, seed: int = 0,
+                      path_prefix: str = "/v2/bot/") -> dict[str, Any] | None:
+        """Random faults on later calls: 500s, 429s and slow answers (carried out after
+        ``slow_s`` seconds), with these probabilities per call, seeded. All zero turns it off."""
+        if not (p500 or p429 or p_slow):
+            return self._call("POST", "/_sim/faults/mix", json={})
+        return self._call("POST", "/_sim/faults/mix", json={
+            "p500": p500, "p429": p429, "p_slow": p_slow, "slow_s": slow_s, "seed": seed,
+            "path_prefix": path_prefix})
+
+    def fault_mix(self) -> dict[str, Any]:
+        """``{"mix": {...} | None, "injected": {"500": n, "429": n, "slow": n}}``."""
+        return self._call("GET", "/_sim/faults/mix")
+
     def set_rate_limits(self, limits: dict[str, float]) -> dict[str, float]:
         """Set requests-per-second limits per path prefix (``{}`` turns them off)."""
         return self._call("POST", "/_sim/limits", json=limits)

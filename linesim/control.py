@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request
 
 from linesim import webhook
 from linesim.endpoint import config, json_response, platform
-from linesim.state import Fault
+from linesim.state import Fault, FaultMix
 
 bp = Blueprint("sim_control", __name__, url_prefix="/_sim")
 
@@ -34,6 +34,8 @@ def _deliver_and_answer(event: dict[str, Any]) -> Response:
     cfg = config()
     result = webhook.deliver(platform(), cfg.webhook_url, cfg.channel_secret, cfg.bot_user_id,
                              event, timeout_s=cfg.webhook_timeout_s)
+    if cfg.redeliver and not webhook.acked(result):
+        webhook.redeliver_until_acked(platform(), cfg, event["webhookEventId"])
     return json_response({"event": event, **result})
 
 
@@ -210,6 +212,40 @@ def clear_faults() -> Response:
     """Drop all pending faults."""
     platform().set_faults([])
     return json_response({})
+
+
+@bp.post("/faults/mix")
+def set_fault_mix() -> Response:
+    """Random faults for every later call: ``{"p500", "p429", "p_slow", "slow_s", "seed",
+    "path_prefix"}`` (probabilities per call, seconds); ``{}`` or ``null`` turns them off.
+
+    Counted faults (``POST /_sim/faults``) are taken first.
+    """
+    body = request.get_json(silent=True, force=True)
+    if not body:
+        platform().set_fault_mix(None)
+        return json_response(None)
+    if not isinstance(body, dict):
+        return _bad(400, "body must be a JSON object")
+    try:
+        mix = FaultMix(**{k: (str(v) if k == "path_prefix" else int(v) if k == "seed"
+                              else float(v)) for k, v in body.items()})
+    except (TypeError, ValueError) as exc:
+        return _bad(400, f"bad fault mix: {exc}")
+    if min(mix.p500, mix.p429, mix.p_slow) < 0 or mix.p500 + mix.p429 + mix.p_slow > 1:
+        return _bad(400, "probabilities must be ≥ 0 and add up to at most 1")
+    platform().set_fault_mix(mix)
+    return json_response(mix.as_dict())
+
+
+@bp.get("/faults/mix")
+def get_fault_mix() -> Response:
+    """The random fault mix in force (or null) and how many of each it injected so far:
+    ``{"mix": {...} | null, "injected": {"500": n, "429": n, "slow": n}}``."""
+    p = platform()
+    with p.lock:
+        return json_response({"mix": p.fault_mix.as_dict() if p.fault_mix else None,
+                              "injected": dict(p.mix_injected)})
 
 
 @bp.post("/limits")

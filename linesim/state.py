@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import random
 import secrets
 import threading
 import time
@@ -47,6 +48,10 @@ class SimConfig:
         webhook_url: where webhook events are POSTed (the bot's ``/callback``).
         bot_user_id: the webhook body's ``destination``.
         webhook_timeout_s: how long a webhook POST may take, seconds.
+        redeliver: send an event again (``isRedelivery`` true) while the bot
+            answers it with an error or not at all, as LINE's webhook
+            redelivery does when it is turned on in the console.
+        redeliver_after_s: the waits before each redelivery, seconds.
     """
 
     channel_secret: str
@@ -54,6 +59,8 @@ class SimConfig:
     webhook_url: str
     bot_user_id: str = DEFAULT_BOT_USER_ID
     webhook_timeout_s: float = 10.0
+    redeliver: bool = False
+    redeliver_after_s: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 60, 60, 60, 60)
 
 
 @dataclasses.dataclass
@@ -92,6 +99,29 @@ class Fault:
 
     def as_dict(self) -> dict[str, Any]:
         """The fault as the JSON ``/_sim/faults`` takes and returns."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class FaultMix:
+    """Faults drawn at random for Messaging API calls that no counted :class:`Fault` takes.
+
+    Each call whose path starts with ``path_prefix`` gets a 500 with probability
+    ``p500``, a 429 with ``p429``, or a slow answer with ``p_slow``: the call is
+    carried out after ``slow_s`` seconds (longer than the client's timeout, the
+    caller sees a timeout while LINE accepted it). Draws come from a generator
+    seeded with ``seed``, so a run can be repeated call for call.
+    """
+
+    p500: float = 0.0
+    p429: float = 0.0
+    p_slow: float = 0.0
+    slow_s: float = 6.0
+    seed: int = 0
+    path_prefix: str = "/v2/bot/"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The mix as ``/_sim/faults/mix`` takes and returns it."""
         return dataclasses.asdict(self)
 
 
@@ -155,6 +185,9 @@ class Platform:
         self.reply_tokens: dict[str, dict[str, Any]] = {}
         self.retry_keys: dict[str, dict[str, Any]] = {}
         self.faults: list[Fault] = []
+        self.fault_mix: FaultMix | None = None
+        self._fault_rng = random.Random(0)
+        self.mix_injected: dict[str, int] = {"500": 0, "429": 0, "slow": 0}
         self.buckets: dict[str, TokenBucket] = {}
         self.contents: dict[str, tuple[bytes, str]] = {}  # messageId → (bytes, content type)
         self.rich_menus: dict[str, dict[str, Any]] = {}
@@ -330,8 +363,15 @@ class Platform:
         with self.lock:
             self.faults = list(faults)
 
+    def set_fault_mix(self, mix: FaultMix | None) -> None:
+        """Replace the random fault mix (None: no random faults); reseeds its generator."""
+        with self.lock:
+            self.fault_mix = mix
+            self._fault_rng = random.Random(mix.seed if mix else 0)
+
     def take_fault(self, path: str) -> Fault | None:
-        """The first pending fault matching ``path``, with one use taken from it."""
+        """The first pending fault matching ``path``, with one use taken from it;
+        else one drawn from the fault mix, if any."""
         with self.lock:
             for fault in self.faults:
                 if fault.count > 0 and path.startswith(fault.path_prefix):
@@ -339,7 +379,20 @@ class Platform:
                     taken = dataclasses.replace(fault)
                     self.faults = [f for f in self.faults if f.count > 0]
                     return taken
-            return None
+            mix = self.fault_mix
+            if mix is None or not path.startswith(mix.path_prefix):
+                return None
+            draw = self._fault_rng.random()
+            if draw < mix.p500:
+                kind, fault = "500", Fault(path, 500)
+            elif draw < mix.p500 + mix.p429:
+                kind, fault = "429", Fault(path, 429)
+            elif draw < mix.p500 + mix.p429 + mix.p_slow:
+                kind, fault = "slow", Fault(path, None, delay_s=mix.slow_s)
+            else:
+                return None
+            self.mix_injected[kind] += 1
+            return fault
 
     def set_rate_limits(self, limits: dict[str, float]) -> None:
         """Replace the rate limits (path prefix → requests per second; 0 drops a prefix)."""

@@ -14,13 +14,14 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from typing import Any
 
 import requests
 from ulid import ULID
 
-from linesim.state import Platform
+from linesim.state import Platform, SimConfig
 
 WEBHOOK_TIMEOUT_S = 10.0
 EVENT_TYPES = ("follow", "unfollow", "text", "postback", "sticker", "image", "location",
@@ -200,6 +201,28 @@ def deliver(platform: Platform, webhook_url: str, channel_secret: str, bot_user_
                                     "isRedelivery": event["deliveryContext"]["isRedelivery"],
                                     "at": time.time(), **result})
     return result
+
+
+def acked(result: dict[str, Any]) -> bool:
+    """True when the bot answered a delivery with a 2xx."""
+    return result["status"] is not None and 200 <= result["status"] < 300
+
+
+def redeliver_until_acked(platform: Platform, cfg: SimConfig, webhook_event_id: str) -> None:
+    """In a daemon thread: redeliver the event after each of ``cfg.redeliver_after_s``
+    until the bot answers 2xx (LINE's webhook redelivery). Each try is in the deliveries."""
+
+    def run() -> None:
+        for wait_s in cfg.redeliver_after_s:
+            time.sleep(wait_s)
+            event = redelivery_of(platform, webhook_event_id)
+            if event is None:
+                return
+            if acked(deliver(platform, cfg.webhook_url, cfg.channel_secret, cfg.bot_user_id,
+                             event, timeout_s=cfg.webhook_timeout_s)):
+                return
+
+    threading.Thread(target=run, daemon=True, name="linesim-redeliver").start()
 
 
 def redelivery_of(platform: Platform, webhook_event_id: str) -> dict[str, Any] | None:

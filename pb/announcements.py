@@ -48,7 +48,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pb import audit, districts
+from pb import audit, clock as pb_clock, districts
 from pb import projects as project_rows
 from pb.progress import PUBLIC_STATES
 from pb.scope import Scope, ScopeError
@@ -77,8 +77,9 @@ class AnnouncementConflict(Exception):
 
 
 def clock() -> dt.datetime:
-    """Now, timezone-aware. Tests replace it to run at a chosen hour."""
-    return dt.datetime.now(dt.timezone.utc)
+    """Now, timezone-aware (:func:`pb.clock.now`: the simulated clock in ``siang simulate``).
+    Tests replace it to run at a chosen hour."""
+    return pb_clock.now()
 
 
 # --- drafts ------------------------------------------------------------------------------

@@ -33,9 +33,14 @@ def make_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> ConnectionPo
 
     Connections come back from ``pool.connection()`` in a transaction that is
     committed when the block exits without error.
+
+    Each connection is checked (an empty query) before it is handed out: after a
+    PostgreSQL restart the pooled connections are dead, and without the check each
+    one cost a webhook a 503 (an event lost when LINE's redelivery is off) or an
+    admin page a 500 (issue 17, found by ``siang simulate --faults``).
     """
     return ConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
-                          kwargs={"connect_timeout": 5})
+                          kwargs={"connect_timeout": 5}, check=ConnectionPool.check_connection)
 
 
 @dataclass(frozen=True)

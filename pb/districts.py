@@ -63,3 +63,37 @@ def match_district(text: str) -> str | None:
 def is_district(name: str) -> bool:
     """True for one of the 50 Thai district names."""
     return name in ENGLISH_NAMES
+
+
+#: The BMA's six district groups (กลุ่มเขต), each holding its own district public hearings
+#: (issue 18): group name → its districts' Thai names. As the BMA groups its 50 district
+#: offices in its plans and reports (Thai Wikipedia "เขตของกรุงเทพมหานคร", กลุ่มเขต; e.g.
+#: บางซื่อ in กรุงเทพเหนือ, 9 districts in กรุงเทพตะวันออก). tests/test_hearings.py checks
+#: that every district is in exactly one group.
+DISTRICT_GROUPS: dict[str, tuple[str, ...]] = {
+    "กรุงเทพกลาง": ("พระนคร", "ป้อมปราบศัตรูพ่าย", "สัมพันธวงศ์", "ดุสิต", "พญาไท", "ราชเทวี",
+                    "ดินแดง", "ห้วยขวาง", "วังทองหลาง"),
+    "กรุงเทพใต้": ("ปทุมวัน", "บางรัก", "สาทร", "บางคอแหลม", "ยานนาวา", "คลองเตย", "วัฒนา",
+                  "พระโขนง", "บางนา", "สวนหลวง"),
+    "กรุงเทพเหนือ": ("บางซื่อ", "จตุจักร", "ลาดพร้าว", "บางเขน", "หลักสี่", "ดอนเมือง", "สายไหม"),
+    "กรุงเทพตะวันออก": ("บางกะปิ", "บึงกุ่ม", "คันนายาว", "สะพานสูง", "มีนบุรี", "คลองสามวา",
+                        "หนองจอก", "ลาดกระบัง", "ประเวศ"),
+    "กรุงธนเหนือ": ("ธนบุรี", "บางกอกใหญ่", "คลองสาน", "บางกอกน้อย", "บางพลัด", "ตลิ่งชัน",
+                    "ทวีวัฒนา"),
+    "กรุงธนใต้": ("ภาษีเจริญ", "บางแค", "หนองแขม", "จอมทอง", "ราษฎร์บูรณะ", "ทุ่งครุ",
+                  "บางขุนเทียน", "บางบอน"),
+}
+#: English names of the groups (Bangkok = the east bank, Thonburi = the west bank).
+GROUP_ENGLISH: dict[str, str] = {
+    "กรุงเทพกลาง": "Central Bangkok", "กรุงเทพใต้": "South Bangkok",
+    "กรุงเทพเหนือ": "North Bangkok", "กรุงเทพตะวันออก": "East Bangkok",
+    "กรุงธนเหนือ": "North Thonburi", "กรุงธนใต้": "South Thonburi",
+}
+
+
+def group_of(district: str) -> str | None:
+    """The district group (กลุ่มเขต) of a Thai district name, or None if unknown."""
+    for group, members in DISTRICT_GROUPS.items():
+        if district in members:
+            return group
+    return None

@@ -23,7 +23,8 @@ import dataclasses
 
 import psycopg
 
-from pb import erasure_ledger, ideas, photos, residents, supports
+from pb import (communities, council_questions, erasure_ledger, hearing_answers, ideas, photos,
+                residents, supports)
 
 MODES = ("delete", "anonymise")
 
@@ -84,6 +85,9 @@ def withdraw_consent(conn: psycopg.Connection, resident_id: int) -> int:
     supports.anonymise_of_resident(conn, resident_id)
     photos.delete_held(conn, resident_id)
     _unlink_ballots(conn, resident_id)
+    council_questions.erase_resident(conn, resident_id, "anonymise")   # issue 18
+    hearing_answers.erase_resident(conn, resident_id, "anonymise")     # issue 18: hearings
+    communities.forget_resident(conn, resident_id)                 # issue 18: community
     residents.withdraw_consent(conn, resident_id)
     return n
 
@@ -113,6 +117,8 @@ def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None,
         n_ideas = _anonymise_ideas(conn, resident_id)
         n_supports = supports.anonymise_of_resident(conn, resident_id)
     n_ballots = _unlink_ballots(conn, resident_id)
+    council_questions.erase_resident(conn, resident_id, mode)     # issue 18: council questions
+    hearing_answers.erase_resident(conn, resident_id, mode)       # issue 18: hearing answers
     # Messages Siang sent them (they may quote their ideas) and their user id in the event log.
     conn.execute("DELETE FROM outbox WHERE resident_id = %s AND state IN ('sent', 'failed')",
                  (resident_id,))
@@ -128,6 +134,7 @@ def erase(conn: psycopg.Connection, resident_id: int, line_user_id: str | None,
             (line_user_id,))
         # Pending events keep the user id until they are handled, so a second tap of
         # the erase button is still answered ("already erased") and then scrubbed.
+    communities.forget_resident(conn, resident_id)                 # issue 18: community
     residents.erase(conn, resident_id)
     counts = ErasureCounts(n_ideas, n_supports, n_photos, n_ballots)
     conn.execute(

@@ -30,7 +30,8 @@ class Idea:
 def insert(conn: psycopg.Connection, *, process_id: int, resident_id: int | None, district: str,
            text: str, normalised_text: str, webhook_event_id: str | None,
            source: str = "line") -> tuple[int, bool]:
-    """Store an idea once per webhook event.
+    """Store an idea once per webhook event, with the resident's community if it is in
+    the idea's district (``community_members``, issue 18).
 
     Returns:
         (idea id, True if it was created now; False if this event already made it).
@@ -38,12 +39,15 @@ def insert(conn: psycopg.Connection, *, process_id: int, resident_id: int | None
     row = conn.execute(
         """
         INSERT INTO ideas (process_id, resident_id, district, text, normalised_text,
-                           webhook_event_id, source)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
+                           webhook_event_id, source, community_id)
+        VALUES (%(p)s, %(r)s, %(d)s, %(t)s, %(n)s, %(e)s, %(s)s, (SELECT cm.community_id
+                FROM community_members cm JOIN communities c ON c.id = cm.community_id
+                WHERE cm.resident_id = %(r)s AND c.district = %(d)s))
         ON CONFLICT (webhook_event_id) DO NOTHING
         RETURNING id
         """,
-        (process_id, resident_id, district, text, normalised_text, webhook_event_id, source),
+        {"p": process_id, "r": resident_id, "d": district, "t": text, "n": normalised_text,
+         "e": webhook_event_id, "s": source},
     ).fetchone()
     if row is not None:
         return int(row[0]), True

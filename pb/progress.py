@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pb import audit
+from pb import audit, clock
 from pb import projects as project_rows
 from pb.scope import Scope
 from pb.thaidate import BANGKOK
@@ -128,7 +128,7 @@ _REPORT_COLUMNS = ("r.id, r.project_id, r.number, r.report_date, r.narrative, r.
 
 
 def today_bangkok() -> dt.date:
-    return dt.datetime.now(BANGKOK).date()
+    return clock.now().astimezone(BANGKOK).date()
 
 
 # --- the form header ---------------------------------------------------------

@@ -23,7 +23,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from pb import audit, rounds, tally
+from pb import audit, clock, rounds, tally
 from pb.rounds import Round, RoundError
 from pb.scope import Scope, ScopeError
 
@@ -144,7 +144,7 @@ def compute(conn: psycopg.Connection, round_id: int, *, scope: Scope | None = No
             budget_used=result.budget_used, ballots=len(ballots), ballots_chat=counts["chat"],
             ballots_paper=counts["paper"], electorate=electorate, quorum_required=required,
             quorum_met=len(ballots) >= required, seconds=time.perf_counter() - started,
-            computed_at=dt.datetime.now(dt.timezone.utc), published_at=None)
+            computed_at=clock.now(), published_at=None)
         _store(conn, row)
         out[rule] = row
     conn.execute("UPDATE voting_rounds SET state = 'tallied', version = version + 1, "

@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from pb import audit, districts
+from pb import audit, clock, districts
 from pb import staff as staff_rows
 from pb.rounds import (BALLOT_TYPES, MAX_BUDGET_BAHT, MAX_PROJECTS, QUORUM_KINDS, RULES, Round,
                        RoundError, RoundFields, close_due, lock_for_change, projects_of)
@@ -89,7 +89,7 @@ def validate(fields: RoundFields, scope: Scope, *, now: dt.datetime | None = Non
             raise ValueError("opening and closing times must be timezone-aware")
     if fields.closes_at <= fields.opens_at:
         raise RoundError("closes_before_opens")
-    if fields.closes_at <= (now or dt.datetime.now(dt.timezone.utc)):
+    if fields.closes_at <= (now or clock.now()):
         raise RoundError("closes_in_past")
     if fields.rule not in RULES:
         raise RoundError("bad_rule")
@@ -249,7 +249,7 @@ def open_round(conn: psycopg.Connection, scope: Scope, round_id: int, version: i
     cheapest = min(p.cost_baht for p in on_ballot)
     if round_.budget_baht < cheapest:
         raise RoundError("envelope_too_small", cheapest=cheapest)
-    if round_.closes_at <= dt.datetime.now(dt.timezone.utc):
+    if round_.closes_at <= clock.now():
         raise RoundError("closes_in_past")
     busy = conn.execute(
         """SELECT rp.project_id, r.id FROM round_projects rp

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pb import audit, ballots
+from pb import audit, ballots, clock
 from pb.ballots import BallotError
 from pb.pabulib import PbInstance, PbProject, PbVote
 from pb.rounds import MAX_BUDGET_BAHT, RoundError, load, projects_of
@@ -70,7 +70,7 @@ def import_pb(conn: psycopg.Connection, scope: Scope, instance: PbInstance, *,
     name = title or " ".join(instance.meta.get(k, "") for k in ("country", "unit", "instance",
                                                                  "subunit")).strip()
     name = (name or "pabulib instance")[:200]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     opens_at = now - dt.timedelta(days=1)
     closes_at = now - dt.timedelta(seconds=1) if state == "closed" else now + dt.timedelta(days=30)
     row = conn.execute(

@@ -52,16 +52,20 @@ class Staff:
     created_at: dt.datetime
     districts: list[str]
     must_change_password: bool = False
+    community_id: int | None = None      # a community role's one community (issue 18)
 
     def scope(self) -> Scope:
-        return Scope.for_staff(self.id, self.display_name, self.role, self.districts)
+        return Scope.for_staff(self.id, self.display_name, self.role, self.districts,
+                               self.community_id)
 
 
 _SELECT = """SELECT s.id, s.username, s.display_name, s.role, s.active, s.language,
                     s.session_nonce, s.last_login_at, s.created_at,
                     coalesce(array(SELECT d.district FROM staff_districts d
                                     WHERE d.staff_id = s.id ORDER BY d.district), '{}') AS districts,
-                    s.must_change_password
+                    s.must_change_password,
+                    (SELECT cs.community_id FROM community_staff cs
+                      WHERE cs.staff_id = s.id) AS community_id
                FROM staff s"""
 
 
@@ -86,11 +90,14 @@ def _check(username: str, role: str, assigned: list[str]) -> None:
 
 def create(conn: psycopg.Connection, *, username: str, display_name: str, password: str,
            role: str, assigned: list[str] = (), language: str = "th",
-           actor: Scope | None = None, must_change: bool = False) -> int:
+           actor: Scope | None = None, must_change: bool = False,
+           community_id: int | None = None) -> int:
     """Create a staff account (audited); returns its id.
 
     ``must_change``: the password is a temporary one an admin chose (the web
     admin): the new staff member must replace it at their first sign-in.
+    ``community_id``: the one community of a ``community`` role (required for
+    it, ignored otherwise; issue 18).
 
     Raises:
         StaffError: malformed username, weak password, unknown role or
@@ -101,6 +108,8 @@ def create(conn: psycopg.Connection, *, username: str, display_name: str, passwo
     _check(username, role, assigned)
     if role == "officer" and not assigned:
         raise StaffError("officer_districts", "a district officer needs at least one district")
+    if role == "community" and community_id is None:
+        raise StaffError("community_needed", "a community account is made on its community's page")
     check_password_strength(password)
     row = conn.execute(
         """INSERT INTO staff (username, display_name, password_hash, role, language,
@@ -115,8 +124,12 @@ def create(conn: psycopg.Connection, *, username: str, display_name: str, passwo
     for district in assigned:
         conn.execute("INSERT INTO staff_districts (staff_id, district) VALUES (%s, %s)",
                      (staff_id, district))
-    audit.record(conn, actor or Scope.system(), "staff.create", "staff", staff_id,
-                 after={"username": username, "role": role, "districts": assigned})
+    after: dict = {"username": username, "role": role, "districts": assigned}
+    if role == "community":
+        conn.execute("INSERT INTO community_staff (staff_id, community_id) VALUES (%s, %s)",
+                     (staff_id, community_id))
+        after["community"] = community_id
+    audit.record(conn, actor or Scope.system(), "staff.create", "staff", staff_id, after=after)
     return staff_id
 
 
@@ -242,6 +255,8 @@ def update_access(conn: psycopg.Connection, actor: Scope, staff_id: int, *, role
         raise StaffError("officer_districts", "a district officer needs at least one district")
     if actor.staff_id == staff_id and role != current.role:
         raise StaffError("self_change", "you cannot change your own role")
+    if role == "community" and current.community_id is None:
+        raise StaffError("community_needed", "a community account is made on its community's page")
     name = (display_name or "").strip()[:120] or current.display_name
     before = {"role": current.role, "districts": current.districts,
               "display_name": current.display_name}
@@ -251,6 +266,8 @@ def update_access(conn: psycopg.Connection, actor: Scope, staff_id: int, *, role
         return False
     conn.execute("UPDATE staff SET role = %s, display_name = %s WHERE id = %s",
                  (role, name, staff_id))
+    if role != "community":       # a community account given another role leaves it
+        conn.execute("DELETE FROM community_staff WHERE staff_id = %s", (staff_id,))
     conn.execute("DELETE FROM staff_districts WHERE staff_id = %s", (staff_id,))
     for district in assigned:
         conn.execute("INSERT INTO staff_districts (staff_id, district) VALUES (%s, %s)",

@@ -82,6 +82,10 @@ def create_app(settings: Settings) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
     )
+    if settings.clock == "database":          # siang simulate only (pb.clock)
+        from pb import clock
+
+        clock.use_database(settings.database_url)
     pool = db.make_pool(settings.database_url)
     pool.open(wait=False)
     app.extensions["siang"] = AppState(settings, pool, Queues.from_url(settings.redis_url),

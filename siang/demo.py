@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from bot.settings import Settings
 from bot.messages import postback_data
 from pb import db as pbdb
 from pb import staff
+from siang import demo_seeds
 from siang.services import bring_up
 
 REPO = Path(__file__).resolve().parents[1]
@@ -275,7 +276,14 @@ def run_demo(options: DemoOptions) -> int:
                 time.sleep(0.5)
         seconds = time.monotonic() - replay_started
         progress["districts"] = len({r.district for r in residents})
+        # Issue 18: one hearing, one community plan, one council meeting, then the panel.
+        busiest = [d for d, _n in Counter(r.district for r in residents).most_common()]
+        with pbdb.connection(settings.database_url) as conn:
+            seeded = demo_seeds.run_seeds(conn, busiest)
+            panel = demo_seeds.panel_figures(conn)
+            conn.commit()
         _print_summary(options, settings, progress, seconds)
+        print("\n".join(demo_seeds.summary_lines(seeded, panel)) + "\n", flush=True)
         scraped = metric_totals(f"http://127.0.0.1:{options.port}/metrics")
         _print_metrics(scraped)
         figures = {"ideas": progress["ideas"], "clusters": progress["clusters"],
@@ -283,7 +291,8 @@ def run_demo(options: DemoOptions) -> int:
                    "ideas_per_s": round(progress["ideas"] / seconds, 1),
                    "peak_rss_mb": round(peak_rss),
                    "metrics_nonzero": sorted(k for k, v in scraped.items() if v),
-                   "metrics_zero": sorted(k for k, v in scraped.items() if not v)}
+                   "metrics_zero": sorted(k for k, v in scraped.items() if not v),
+                   "seeds": seeded, "indicators": panel}
         if options.exit_after:
             print(json.dumps(figures), flush=True)
             return 0
@@ -344,6 +353,7 @@ def _print_summary(options: DemoOptions, settings: Settings, progress: dict, sec
   time         {seconds:>7.1f} s   ({progress['ideas'] / seconds:.1f} ideas/s)
 
   Admin (dashboard, clusters):    {web}/admin/
+  Indicator panel (public):       {web}/indicators
                                   user: {DEMO_ADMIN}   password: {settings.admin_password}
   Chat as a resident:             {sim}/chat
 """, flush=True)

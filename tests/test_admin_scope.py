@@ -6,6 +6,8 @@ until it says what kind it is, and then it is walked like the others.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from pb import abuse, audit, projects, review
@@ -83,6 +85,45 @@ ROUTES = {
     "admin.similar.settings_page": "read",
     "admin.similar.save_settings": "admin",
     "admin.similar.mark_duplicate": "write",
+    # issue 18: district city councils (walked with real councils in tests/test_council_admin.py)
+    "admin.council.index": "read",
+    "admin.council.new": "write",
+    "admin.council.show": "read",
+    "admin.council.add_member": "write",
+    "admin.council.remove_member": "write",
+    "admin.council.new_meeting": "write",
+    "admin.council.meeting": "read",
+    "admin.council.open_window": "write",
+    "admin.council.agenda": "write",
+    "admin.council.publish": "write",
+    # issue 18: district public hearings (walked with real hearings in tests/test_hearings_admin.py)
+    "admin.hearings.index": "read",
+    "admin.hearings.new": "write",
+    "admin.hearings.show": "read",
+    "admin.hearings.summary": "read",
+    "admin.hearings.export": "read",
+    "admin.hearings.open_": "write",
+    "admin.hearings.close": "write",
+    "admin.hearings.publish": "write",
+    # issue 18: the BMA indicator panel (Bangkok-wide figures public; the table scoped)
+    "admin.indicators.index": "read",
+    "admin.indicators.export": "read",
+    # issue 18: communities and their development plans (the community role is walked below)
+    "admin.communities.index": "read",
+    "admin.communities.import_csv": "write",
+    "admin.communities.show": "read",
+    "admin.communities.account": "admin",
+    "admin.community_plans.index": "read",
+    "admin.community_plans.start": "write",
+    "admin.community_plans.show": "read",
+    "admin.community_plans.add_project": "write",
+    "admin.community_plans.remove_project": "write",
+    "admin.community_plans.submit": "write",
+    "admin.community_plans.return_": "write",
+    "admin.community_plans.adopt": "write",
+    "admin.community_plans.action_plan_marks": "write",
+    "admin.community_plans.action_plan": "read",
+    "admin.community_plans.action_plan_csv": "read",
 }
 MISSING = 999_999  # the id of an object this fixture does not make (another area's)
 
@@ -93,7 +134,15 @@ LISTS = {"admin.clusters.index", "admin.projects.index", "admin.clusters.flagged
          "admin.announcements.index", "admin.announcements.new", "admin.dashboard.index",
          "admin.audit.index", "admin.exports.ideas", "admin.exports.clusters",
          "admin.exports.projects", "admin.exports.results",
-         "admin.similar.settings_page", "admin.sent.index"}   # issue 15: the process's rule, no district's data
+         "admin.similar.settings_page", "admin.sent.index",   # issue 15: the process's rule, no district's data
+         "admin.council.index",                                # issue 18: own districts' councils
+         "admin.hearings.index", "admin.hearings.new",           # issue 18: own districts' hearings
+         "admin.indicators.index", "admin.indicators.export",   # issue 18: own districts only
+         "admin.communities.index", "admin.community_plans.index",   # issue 18: communities
+         "admin.community_plans.action_plan", "admin.community_plans.action_plan_csv"}
+# Forms refused as bad input (400) before any object is looked up: an announcement's
+# audience, a registry CSV's rows of another district (each row's problem is listed).
+REFUSED_AS_INPUT = {"admin.announcements.new", "admin.communities.import_csv"}
 QUERIES = {"admin.clusters.index": "?district={district}",
            "admin.projects.index": "?district={district}",
            "admin.clusters.flagged": "?district={district}",
@@ -193,6 +242,13 @@ def _form(endpoint: str, objects, db) -> dict:
                                        "cluster_version": version},
         **{f"admin.rounds.{name}": {"version": "1"}
            for name in ("edit", "open_", "close", "tally", "publish")},
+        "admin.communities.import_csv": {"file": (io.BytesIO(           # issue 18
+            "name,district,type\nชุมชนปลอม,บางรัก,ชุมชนเมือง\n".encode()), "forged.csv")},
+        "admin.community_plans.start": {"community": str(MISSING), "fy": "2569"},
+        "admin.hearings.new": {"title": "forged", "area": OTHER, "opens_on": "01/10/2568",  # issue 18
+                               "closes_on": "30/09/2569", "questions": "open: forged"},
+        "admin.council.new": {"district": OTHER, "name": "forged",          # issue 18
+                              "established_on": "01/10/2568"},
         "admin.rounds.new": {"title": "forged", "district": OTHER, "budget_baht": "1000000",
                              "ballot_type": "approval", "max_picks": "1",
                              "quorum_kind": "ballots", "quorum_value": "0",
@@ -255,7 +311,7 @@ def test_walk_every_route_outside_the_scope(role, stack, world, db, signed_in):
                 expected = {404}             # an object that does not exist
         else:                                   # officer, other district
             expected = {404}
-        if (str(MISSING) in url or endpoint == "admin.announcements.new") and method == "POST" \
+        if (str(MISSING) in url or endpoint in REFUSED_AS_INPUT) and method == "POST" \
                 and role == "officer":
             expected = expected | {400}          # refused before the object is even looked up
         assert status in expected, (role, endpoint, method, url, status)
@@ -328,3 +384,109 @@ def test_scope_rules():
     with pytest.raises(ValueError):
         Scope.for_staff(1, "x", "root", [])
     assert review.STATUSES and projects.STATES
+
+
+# --- issue 18: the community role reaches its one community, nothing else -------------------
+
+COMMUNITY_COMPILE = {"admin.community_plans.start", "admin.community_plans.add_project",
+                     "admin.community_plans.remove_project", "admin.community_plans.submit"}
+COMMUNITY_READ = {"admin.communities.show", "admin.community_plans.show"}
+
+
+@pytest.fixture
+def community_world(db, clean, accounts):
+    """Three communities (two in HOME, one in OTHER), each with a plan of one project, and a
+    committee account (role ``community``) of the first."""
+    from pb import communities, community_plans
+    from pb import staff as staff_rows
+    from tests.admin_support import PASSWORD
+
+    registry = ("name,district,type\nชุมชนวัดทุ่งครุ,ทุ่งครุ,ชุมชนแออัด\n"
+                "ชุมชนประชาอุทิศ,ทุ่งครุ,ชุมชนเมือง\nชุมชนสวนพลู,บางรัก,ชุมชนเมือง\n")
+    assert communities.import_csv(db, Scope.system(), registry.encode()).ok
+    ids = {name: cid for cid, name in db.execute("SELECT id, name FROM communities").fetchall()}
+    made = {}
+    for key, name in (("own", "ชุมชนวัดทุ่งครุ"), ("neighbour", "ชุมชนประชาอุทิศ"),
+                      ("other", "ชุมชนสวนพลู")):
+        plan_id = community_plans.start(db, Scope.system(), ids[name], 2569)
+        project_id = community_plans.add_project(db, Scope.system(), plan_id, 1,
+                                                 community_plans.ProjectFields(
+                                                     f"โครงการของ{name}", 1, 10_000, 2569))
+        made[key] = {"community_id": ids[name], "plan_id": plan_id, "project_id": project_id,
+                     "name": name}
+    staff_rows.create(db, username="committee", display_name="กรรมการชุมชน", password=PASSWORD,
+                      role="community", community_id=ids["ชุมชนวัดทุ่งครุ"])
+    db.commit()
+    return made
+
+
+def _plans_snapshot(db):
+    rows = (db.execute("SELECT id, state, version FROM community_plans ORDER BY id").fetchall(),
+            db.execute("SELECT id, title, action_plan_year FROM community_plan_projects "
+                       "ORDER BY id").fetchall(),
+            db.execute("SELECT count(*) FROM communities").fetchone())
+    db.commit()
+    return rows
+
+
+def test_a_community_role_cannot_see_another_community(stack, community_world, db):
+    """Least privilege: the committee reads and compiles its own plan; every route with
+    another community's objects (in its own district or another) is 404 or 403, district
+    pages show it nothing, and it never reviews (adopts) a plan, even its own."""
+    app = stack["app"]
+    committee = StaffClient(app, "committee")
+    own = community_world["own"]
+    strangers = [community_world["neighbour"]["name"], community_world["other"]["name"]]
+    assert committee.get(f"/admin/communities/{own['community_id']}").status_code == 200
+    page = committee.get(f"/admin/community-plans/{own['plan_id']}").get_data(as_text=True)
+    assert "โครงการของชุมชนวัดทุ่งครุ" in page
+    for url in ("/admin/communities", "/admin/community-plans?fy=2569"):
+        body = committee.get(url).get_data(as_text=True)
+        assert own["name"] in body and not any(name in body for name in strangers), url
+    assert committee.post(f"/admin/community-plans/{own['plan_id']}/adopt", {
+        "version": "2", "entering": str(own["project_id"])}).status_code == 403
+    before = _plans_snapshot(db)
+    for key in ("neighbour", "other"):
+        objects = community_world[key]
+        form = {"version": "2", "title": "forged", "priority": "1", "estimated_cost_baht": "1",
+                "year_be": "2569", "community": str(objects["community_id"]), "fy": "2569",
+                "note": "forged", "entering": str(objects["project_id"]), "summary": "forged"}
+        for rule in app.url_map.iter_rules():
+            kind = ROUTES.get(rule.endpoint)
+            if kind is None or kind in ("public", "self"):
+                continue
+            url = rule.build({k: objects.get(k, MISSING) for k in rule.arguments})[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                if method == "GET":
+                    response = committee.client.get(url)
+                    status = response.status_code
+                    if rule.endpoint in LISTS and kind == "read":
+                        body = response.get_data(as_text=True)
+                        assert status == 200, (rule.endpoint, status)
+                        assert not any(name in body for name in strangers), rule.endpoint
+                        continue
+                    expected = {404} if kind == "read" else {403, 404}
+                else:
+                    status = committee.post(url, dict(form)).status_code
+                    if rule.endpoint in COMMUNITY_COMPILE:
+                        expected = {404}                 # not its community: as if absent
+                    elif rule.endpoint.startswith("admin.communit"):
+                        expected = {403}                 # district staff's and admins' only
+                    else:
+                        expected = {400, 403, 404}       # other areas: refused, nothing changes
+                if rule.endpoint in COMMUNITY_READ:
+                    expected = {404}
+                assert status in expected, (key, rule.endpoint, method, url, status)
+    assert _plans_snapshot(db) == before
+    assert all(e.staff_id is None for e in audit.entries(db, action="community_plan."))
+
+
+def test_community_scope_rules():
+    committee = Scope.for_staff(7, "x", "community", [HOME], community_id=3)
+    assert committee.districts == frozenset() and not committee.can_write
+    assert committee.reaches_community(3, HOME) and not committee.reaches_community(4, HOME)
+    assert not committee.allows(HOME)
+    assert not Scope.for_staff(7, "x", "community", []).reaches_community(3, HOME)
+    officer = Scope.for_staff(1, "x", "officer", [HOME])
+    assert officer.community_id is None and officer.reaches_community(3, HOME)
+    assert not officer.reaches_community(3, OTHER)

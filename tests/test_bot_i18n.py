@@ -48,6 +48,13 @@ ENGLISH_PLURALS = {
     "vote_result_notice": ("(1 voter)", "(2 voters)"),
     "vote_result_invalid": ("1 person voted", "2 people voted"),
     "mine_none_withdrawn": ("you withdrew 1 idea)", "you withdrew 2 ideas)"),
+    "council_question_grouped": ("joins 1 similar question ", "joins 2 similar questions "),
+    "council_backers": ("1 supporter", "2 supporters"),                # issue 18: council
+    "council_support_recorded": ("1 resident backs", "2 residents back"),
+    "council_support_already": ("1 resident backs", "2 residents back"),
+    "open_more": ("1 more item", "2 more items"),                 # issue 18: what's open
+    "open_intro": ("1 thing is open to you", "2 things are open to you"),
+    "hear_picked_count": ("1 option picked", "2 options picked"),   # issue 18: hearings
 }
 
 

@@ -23,8 +23,8 @@ def th(key: str, **values) -> str:
 def test_help_typed_answers_with_help_and_the_menu_shortcuts():
     chat = FakeChat(resident=None)
     assert chat.say("ช่วยเหลือ") == [th("help")]
-    assert chat.quick_replies() == [th("menu_idea"), th("menu_mine"), th("menu_privacy"),
-                                    th("menu_language")]
+    assert chat.quick_replies() == [th("menu_open"), th("menu_idea"), th("menu_mine"),
+                                    th("menu_privacy"), th("menu_language")]   # issue 18: open
     assert chat.transcript == [("resident", "ช่วยเหลือ"), ("bot", th("help"))]
 
 

@@ -32,10 +32,13 @@ def test_first_contact_with_consent_and_the_whole_menu(chat, db):
     menu(nok, "help")
     assert "พิมพ์ไอเดีย" in nok.said_last
     assert [a["label"] for a in nok.quick_replies()] == [
-        "ส่งไอเดีย", "ไอเดียของฉัน", "ความเป็นส่วนตัว", "English"]
+        "มีอะไรเปิดอยู่", "ส่งไอเดีย", "ไอเดียของฉัน", "ความเป็นส่วนตัว", "English"]
+    menu(nok, "open")
+    assert "ตอนนี้" in nok.said_last
     menu(nok, "privacy")
     assert [a["label"] for a in nok.quick_replies()] == [
-        "อ่านประกาศ", "ข้อมูลของฉัน", "ลบข้อมูลของฉัน", "ถอนความยินยอม", "ไม่รับข่าวโครงการ"]
+        "อ่านประกาศ", "ข้อมูลของฉัน", "ลบข้อมูลของฉัน", "ถอนความยินยอม", "ไม่รับข่าวโครงการ",
+        "ชุมชนของฉัน"]
     nok.say("ไอเดียของฉัน")               # the same steps, typed
     assert "คุณยังไม่ได้ส่งไอเดียค่ะ" in nok.said_last
     menu(nok, "nonsense")

@@ -19,10 +19,16 @@ def test_rich_menu_object_follows_line_rules():
     assert validate_rich_menu(body) == []
     assert line_length(body["chatBarText"]) <= 14
     assert [a["action"]["displayText"] for a in body["areas"]] == [
-        "ส่งไอเดีย", "โหวต", "ไอเดียของฉัน", "ความคืบหน้า", "ช่วยเหลือ", "ความเป็นส่วนตัว"]
+        "มีอะไรเปิดอยู่", "ส่งไอเดีย", "โหวต", "ไอเดียของฉัน", "ความคืบหน้า", "ช่วยเหลือ",
+        "ความเป็นส่วนตัว"]                        # issue 18: "what's open" first
     assert sum(a["bounds"]["width"] * a["bounds"]["height"] for a in body["areas"]) == 2500 * 1686
     items = [a["action"]["data"].split("m=")[1] for a in body["areas"]]
     assert set(items) == set(menu.MENU) and "menu" in POSTBACK_ACTIONS
+    boxes = [a["bounds"] for a in body["areas"]]       # no two areas overlap
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                    or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
 def test_shipped_image_is_a_2500x1686_png_under_1_mb():
@@ -67,7 +73,9 @@ def test_cli_siang_line_richmenu(settings, sim):
 
 
 @pytest.mark.parametrize("key", [
-    "consent_yes", "consent_no", "more_districts", "menu_idea", "menu_vote", "menu_mine",
+    "consent_yes", "consent_no", "more_districts", "menu_open", "open_go_vote", "open_go_ideas",
+    "open_go_hearing", "open_go_council", "open_go_community_plan", "open_go_other",
+    "open_more_button", "menu_idea", "menu_vote", "menu_mine",
     "menu_progress", "menu_help", "menu_privacy", "menu_language", "support_button",
     "send_new_button", "edit_button", "withdraw_button", "cancel", "withdraw_yes", "withdraw_no",
     "privacy_notice_button", "my_data_button", "erase_button", "consent_off_button",

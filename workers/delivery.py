@@ -44,7 +44,6 @@ day: LINE's quota counts recipients; replies are free).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 
@@ -52,7 +51,7 @@ import psycopg
 import redis
 
 from bot import metrics
-from pb import announcement_delivery, announcements, outbox
+from pb import announcement_delivery, announcements, clock, outbox
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -153,7 +152,7 @@ def _send(rt: runtime.Runtime, conn, row: outbox.OutboxRow) -> str:
         if decision.action == "empty":
             return "sent"
         recipients = decision.recipients
-    age_s = (dt.datetime.now(dt.timezone.utc) - row.created_at).total_seconds()
+    age_s = (clock.now() - row.created_at).total_seconds()   # created_at: the database's now()
     retry_key = str(row.retry_key)
 
     if row.kind == "reply" and row.reply_token and age_s < REPLY_TOKEN_LIFE_S:

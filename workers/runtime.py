@@ -95,6 +95,10 @@ def init(settings: Settings, embedder: Embedder | None = None, *,
     from nlp.embedder import load_embedder
     from nlp.represent import for_embedder
 
+    if settings.clock == "database":          # siang simulate only (pb.clock)
+        from pb import clock
+
+        clock.use_database(settings.database_url)
     if embedder is None:
         embedder = load_embedder(settings.embedder, settings.data_dir)
     queues = Queues.from_url(settings.redis_url)

@@ -21,6 +21,10 @@ from bot import messages as m
 from bot.context import Context
 from bot.handlers import (consent, district, edit, follow, group, help, location, menu, photo,
                           policy, privacy, similar, text, vote)
+from bot.handlers import whats_open
+from bot.handlers import council
+from bot.handlers import hearing
+from bot.handlers import community
 
 PostbackHandler = Callable[[Context, dict[str, str]], None]
 
@@ -33,6 +37,10 @@ POSTBACK_ACTIONS: dict[str, PostbackHandler] = {
     "idea": edit.on_postback,        # edit or withdraw one's own idea
     "priv": privacy.on_postback,     # privacy notice, my data, erase, withdraw consent
     "vote": vote.on_postback,        # pick projects, confirm a ballot (issue 6)
+    "comm": community.on_postback,   # which community I live in (issue 18)
+    "council": council.on_postback,  # a question to the district city council (issue 18)
+    "open": whats_open.on_postback,  # what's open in my district, more (issue 18)
+    "hear": hearing.on_postback,     # answer a district public hearing, session (issue 18)
 }
 
 

@@ -121,6 +121,9 @@ def cancel_typed(ctx: Context, _text: str = "") -> None:
     if ctx.resident is not None and ctx.resident.has_consented:
         conversation.pop(ctx, "edit")
         conversation.pop(ctx, "confirm")
+        conversation.pop(ctx, "community")           # issue 18: a community name awaited
+        conversation.pop(ctx, "council_question")    # issue 18: a council question awaited
+        conversation.pop(ctx, "hearing")             # issue 18: a hearing question awaited
     ctx.reply(m.text(ctx.t("cancelled")))
 
 

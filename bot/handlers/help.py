@@ -10,6 +10,8 @@ from pb import residents
 def help_quick_replies(ctx: Context) -> list[dict]:
     """Shortcuts under the help text: the menu's main items and the other language."""
     items = [
+        m.postback_action(ctx.t("menu_open"), m.postback_data("menu", m="open"),
+                          display_text=ctx.t("menu_open")),          # issue 18: what's open
         m.postback_action(ctx.t("menu_idea"), m.postback_data("menu", m="idea"),
                           display_text=ctx.t("menu_idea")),
         m.postback_action(ctx.t("menu_mine"), m.postback_data("menu", m="mine"),

@@ -1,4 +1,4 @@
-"""The rich menu: six areas, each a postback ``a=menu&m=<item>`` (see ``bot/richmenu.py``).
+"""The rich menu: seven areas, each a postback ``a=menu&m=<item>`` (see ``bot/richmenu.py``).
 
 Typed words reach the same steps through ``bot.handlers.text.COMMANDS``.
 Items that act on a resident's ideas or votes need consent (and a
@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import district, follow, help, idea, mine, privacy, progress, vote
+from bot.handlers import (district, follow, help, idea, mine, privacy, progress, vote,
+                          whats_open)
 
 # item → (entry point, needs consent and a district)
 MENU: dict[str, tuple[Callable[[Context], None], bool]] = {
@@ -21,6 +22,7 @@ MENU: dict[str, tuple[Callable[[Context], None], bool]] = {
     "progress": (progress.on_menu, True),
     "help": (help.on_menu, False),
     "privacy": (privacy.on_menu, False),
+    "open": (whats_open.on_menu, True),       # issue 18: what's open in my district
 }
 
 

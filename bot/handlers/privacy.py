@@ -21,7 +21,8 @@ from __future__ import annotations
 from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import follow
+from bot.handlers import community, follow
+from bot.handlers import council
 from pb import erasure, erasure_ledger, ideas, photos, residents, supports
 from pb.thaidate import be_date
 
@@ -42,6 +43,8 @@ def menu_quick_replies(ctx: Context) -> list[dict]:
             items.append(_action(ctx, "news_on_button", c="news", v="on"))
         else:
             items.append(_action(ctx, "news_off_button", c="news", v="off"))
+        if resident.district is not None:
+            items.append(community.my_data_button(ctx))      # issue 18: my community
     return items
 
 
@@ -100,7 +103,8 @@ def my_data(ctx: Context, _values: dict[str, str] | None = None) -> None:
     located = sum(1 for i in ideas.of_resident(ctx.conn, resident.id, limit=10_000,
                                                include_withdrawn=True) if i.has_location)
     ballots = erasure.ballots_of(ctx.conn, resident.id)
-    ctx.reply(m.text(ctx.t(
+    community_line = community.my_data_line(ctx)         # issue 18: "" when none
+    ctx.reply(m.text("\n".join(filter(None, [ctx.t(
         "my_data",
         lang=language,
         consent=be_date(resident.consent_at),
@@ -113,7 +117,7 @@ def my_data(ctx: Context, _values: dict[str, str] | None = None) -> None:
         ballots=ctx.t("ballots_none_yet") if not ballots else ballots,
         news=ctx.t("no_word") if resident.announcements_opt_out else ctx.t("yes_word"),
         pending=_pending_summary(ctx, resident.id),
-    ), quick_reply=menu_quick_replies(ctx)))
+    ), community_line, council.my_data_line(ctx)])), quick_reply=menu_quick_replies(ctx)))
 
 
 def ask_erase(ctx: Context, _values: dict[str, str] | None = None) -> None:
