@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import psycopg
 import redis
@@ -27,14 +28,13 @@ from wtforms.validators import DataRequired, Length
 
 from admin.auth import after_commit, current_scope, db, login_required, write_required
 from admin.forms import BEDateField, BEDateTimeField
-from bot import catalog, council_messages
-from pb import (announcement_delivery, announcement_queue, announcements, council,
-                council_meetings, council_questions, districts, outbox)
+from bot import council_messages
+from pb import (announcement_queue, announcements, council, council_meetings, council_questions,
+                districts, multicast)
 from pb.thaidate import BANGKOK
 
 log = logging.getLogger(__name__)
 bp = Blueprint("council", __name__)
-MULTICAST_MAX = announcements.BATCH_SIZE     # user ids per multicast call (Messaging API)
 
 ERRORS = {
     "bad_district": _l("Choose one of Bangkok's 50 districts."),
@@ -47,6 +47,7 @@ ERRORS = {
     "bad_window": _l("The question window must open before it closes, and close no later "
                      "than the meeting starts."),
     "not_draft": _l("The question window was already opened."),
+    "not_open": _l("Only an open question window can be closed."),
     "window_over": _l("The question window's closing time has passed: schedule a new meeting."),
     "published": _l("The minutes were already published; the meeting cannot change."),
     "not_held": _l("The meeting has not taken place yet: publish the minutes after it."),
@@ -151,26 +152,34 @@ def show(council_id: int):
                            meeting_form=meeting_form)
 
 
-@bp.post("/<int:council_id>/members")
-@write_required
-def add_member(council_id: int):
-    form = MemberForm()
-    back = url_for("admin.council.show", council_id=council_id)
+def _add_to_council(council_id: int, form: FlaskForm,
+                    add: Callable[[psycopg.Connection], int]) -> int | None:
+    """Check the council is in the staff member's scope (404 otherwise) and ``form`` is
+    valid, then run ``add`` in one transaction: the id it returns, or None with the reason
+    flashed (bad fields, :class:`pb.council.CouncilError`)."""
     with db() as conn:
         council.get_council(conn, current_scope(), council_id)     # 404 outside the scope
     if not form.validate_on_submit():
         flash(_("Check the fields: %(errors)s", errors=_form_errors(form)), "error")
-        return redirect(back, code=303)
+        return None
     try:
         with db() as conn, conn.transaction():
-            council.add_member(conn, current_scope(), council_id, form.name.data,
-                               form.group_represented.data, form.term_starts_on.data,
-                               form.term_ends_on.data)
+            return add(conn)
     except council.CouncilError as exc:
         flash(error_text(exc), "error")
-        return redirect(back, code=303)
-    flash(_("The member was added."), "success")
-    return redirect(back, code=303)
+        return None
+
+
+@bp.post("/<int:council_id>/members")
+@write_required
+def add_member(council_id: int):
+    form = MemberForm()
+    added = _add_to_council(council_id, form, lambda conn: council.add_member(
+        conn, current_scope(), council_id, form.name.data, form.group_represented.data,
+        form.term_starts_on.data, form.term_ends_on.data))
+    if added is not None:
+        flash(_("The member was added."), "success")
+    return redirect(url_for("admin.council.show", council_id=council_id), code=303)
 
 
 @bp.post("/<int:council_id>/members/<int:member_id>/remove")
@@ -186,20 +195,11 @@ def remove_member(council_id: int, member_id: int):
 @write_required
 def new_meeting(council_id: int):
     form = MeetingForm()
-    back = url_for("admin.council.show", council_id=council_id)
-    with db() as conn:
-        council.get_council(conn, current_scope(), council_id)
-    if not form.validate_on_submit():
-        flash(_("Check the fields: %(errors)s", errors=_form_errors(form)), "error")
-        return redirect(back, code=303)
-    try:
-        with db() as conn, conn.transaction():
-            meeting_id = council_meetings.create_meeting(
-                conn, current_scope(), council_id, meets_at=form.meets_at.data,
-                place=form.place.data, opens_at=form.opens_at.data, closes_at=form.closes_at.data)
-    except council.CouncilError as exc:
-        flash(error_text(exc), "error")
-        return redirect(back, code=303)
+    meeting_id = _add_to_council(council_id, form, lambda conn: council_meetings.create_meeting(
+        conn, current_scope(), council_id, meets_at=form.meets_at.data, place=form.place.data,
+        opens_at=form.opens_at.data, closes_at=form.closes_at.data))
+    if meeting_id is None:
+        return redirect(url_for("admin.council.show", council_id=council_id), code=303)
     flash(_("The meeting was scheduled as a draft. Open its question window to invite residents."),
           "success")
     return redirect(url_for("admin.council.meeting", meeting_id=meeting_id), code=303)
@@ -291,6 +291,25 @@ def _invite(conn: psycopg.Connection, opened: council.Meeting) -> tuple[int, int
     return size, announcement_id
 
 
+@bp.post("/meetings/<int:meeting_id>/close")
+@write_required
+def close_window(meeting_id: int):
+    """Close the question window early (``council.window_close``)."""
+    version = _version()
+    try:
+        with db() as conn, conn.transaction():
+            council_meetings.close_window(conn, current_scope(), meeting_id, version)
+    except council.CouncilError as exc:
+        flash(error_text(exc), "error")
+    except council.CouncilConflict:
+        flash(_("The meeting changed while you had the page open; nothing was done. "
+                "Check it below."), "error")
+    else:
+        flash(_("The question window is closed: residents can no longer send questions."),
+              "success")
+    return _redirect_meeting(meeting_id)
+
+
 @bp.post("/meetings/<int:meeting_id>/agenda")
 @write_required
 def agenda(meeting_id: int):
@@ -344,28 +363,15 @@ def publish(meeting_id: int):
 
 def _tell(conn: psycopg.Connection, published: council.Meeting) -> tuple[int, list[int]]:
     """Outbox rows telling each group's askers and supporters its response (claimed once
-    per group and resident), by language, ≤500 per multicast, not in quiet hours."""
+    per group and resident; :func:`pb.council_questions.tell_responses`), not in quiet
+    hours; the ids are returned only when due now (else the sweeper sends them at 08:00)."""
     url = (f"{current_app.extensions['siang'].settings.public_base_url}"
            f"{url_for('public_council.page', district=published.district)}")
-    not_before = announcement_delivery.next_allowed(announcements.clock())
-    told: set[int] = set()
-    ids: list[int] = []
-    for notice in council_questions.claim_response_notices(conn, published.process_id):
-        by_language: dict[str, list[tuple[int, str]]] = {}
-        for resident_id, user_id, language in notice.recipients:
-            language = language if language in catalog.LANGUAGES else "th"
-            by_language.setdefault(language, []).append((resident_id, user_id))
-            told.add(resident_id)
-        for language, people in sorted(by_language.items()):
-            messages = council_messages.response_notice(published, notice.response,
-                                                        notice.response_en, language, url)
-            for start in range(0, len(people), MULTICAST_MAX):
-                batch = people[start:start + MULTICAST_MAX]
-                outbox_id = outbox.add(conn, kind="multicast", messages=messages,
-                                       recipients=[user for _rid, user in batch],
-                                       not_before=not_before)
-                council_questions.record_outbox(conn, notice.group_id,
-                                                [rid for rid, _user in batch], outbox_id)
-                ids.append(outbox_id)
+    not_before = multicast.quiet_start(announcements.clock())
+    told, ids = council_questions.tell_responses(
+        conn, published.process_id, published.district,
+        lambda notice, language: council_messages.response_notice(
+            published, notice.response, notice.response_en, language, url),
+        not_before)
     due = not_before <= announcements.clock()
-    return len(told), (ids if due else [])
+    return told, (ids if due else [])

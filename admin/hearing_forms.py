@@ -34,6 +34,7 @@ ERRORS = {
     "session_incomplete": _l("For an in-person session give the place, the date and time and the capacity (1 to 100,000), or leave all three empty."),
     "session_before_open": _l("The in-person session must be after the hearing opens."),
     "not_draft": _l("Only a draft hearing can be opened."),
+    "not_draft_edit": _l("Only a draft hearing can be changed: once it is open, residents may have answered it."),
     "closed_already": _l("The closing date has passed: this hearing can no longer be opened."),
     "not_open": _l("Only an open hearing can be closed."),
     "not_closable": _l("Only an open or closed hearing can be published."),

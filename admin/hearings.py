@@ -1,4 +1,5 @@
-"""District public hearings in the admin (issue 18): create, open (invites residents),
+"""District public hearings in the admin (issue 18): create, edit while a draft
+(:mod:`pb.hearing_drafts`), open (invites residents),
 close, read the results (counts, charts, open answers grouped as ideas are), print the
 summary (ประมวลสรุปข้อคิดเห็น), export CSV, publish (``/hearings/<id>``, answerers told).
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   url_for)
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -21,8 +22,8 @@ from admin.auth import after_commit, current_scope, db, login_required, write_re
 from admin.hearing_forms import (HearingForm, StepForm, area_choices, error_text, fields_of,
                                  figures)
 from bot import hearing_notices
-from pb import hearing_results, hearings
-from pb.hearing_questions import HearingError
+from pb import hearing_drafts, hearing_results, hearings
+from pb.hearing_questions import HearingError, questions_text
 from pb.hearings import HearingConflict
 from pb.thaidate import BANGKOK
 
@@ -39,7 +40,8 @@ def index():
     with db() as conn:
         found = hearings.list_hearings(conn, current_scope())
         counts = {h.id: hearing_results.respondents(conn, h.id)["total"] for h in found}
-    return render_template("admin/hearings.html", hearings=found, counts=counts)
+        now = hearings.now(conn)
+    return render_template("admin/hearings.html", hearings=found, counts=counts, now=now)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -65,6 +67,54 @@ def new():
     else:
         error = _("Check the fields marked below.")
     return render_template("admin/hearing_form.html", form=form, error=error), (400 if error else 200)
+
+
+@bp.route("/<int:hearing_id>/edit", methods=["GET", "POST"])
+@write_required
+def edit(hearing_id: int):
+    """Change a draft hearing: title, area, dates, questions, session (``hearing.edit``)."""
+    scope = current_scope()
+    form = HearingForm()
+    form.area.choices = area_choices(scope)
+    error = None
+    with db() as conn:
+        found = hearings.get(conn, scope, hearing_id)
+        hearings.check_write(scope, found.districts)
+        if not form.is_submitted():
+            _fill(form, hearing_drafts.fields_of_hearing(conn, found))
+    version = request.form.get("version", str(found.version))
+    if found.stage != "draft":
+        flash(error_text(HearingError("not_draft_edit")), "error")
+        return redirect(url_for("admin.hearings.show", hearing_id=hearing_id), code=303)
+    if form.is_submitted() and not version.isdigit():
+        abort(400)
+    if form.is_submitted() and form.validate():
+        try:
+            with db() as conn, conn.transaction():
+                hearing_drafts.update(conn, scope, hearing_id, int(version), fields_of(form))
+        except HearingError as exc:
+            error = error_text(exc)
+        except HearingConflict:
+            error = _("Someone changed this hearing meanwhile. Check it and try again.")
+        else:
+            flash(_("The draft hearing was saved."), "success")
+            return redirect(url_for("admin.hearings.show", hearing_id=hearing_id), code=303)
+    elif form.is_submitted():
+        error = _("Check the fields marked below.")
+    return render_template("admin/hearing_form.html", form=form, error=error, editing=found,
+                           version=version), (400 if error else 200)
+
+
+def _fill(form: HearingForm, fields: hearings.HearingFields) -> None:
+    """The form's starting values: what staff typed when they saved the draft."""
+    form.title.data, form.title_en.data, form.intro.data = fields.title, fields.title_en, fields.intro
+    form.area.data, form.opens_on.data, form.closes_on.data = (fields.area, fields.opens_on,
+                                                               fields.closes_on)
+    form.questions.data = questions_text(fields.questions)
+    if fields.session is not None:
+        form.session_place.data = fields.session.place
+        form.session_at.data = fields.session.starts_at.astimezone(BANGKOK)
+        form.session_capacity.data = fields.session.capacity
 
 
 def _page(conn, hearing_id: int) -> dict:

@@ -130,19 +130,22 @@ def page_data(conn, shown: list[str], raw_year: str = "") -> dict:
             "chart_height": 44 * len(figures.KEYS) + 8}
 
 
+def _scoped_data() -> dict:
+    """:func:`page_data` for ``?fy=`` and the staff member's districts; 400 on a bad year."""
+    with db() as conn:
+        try:
+            return page_data(conn, current_scope().visible_districts(districts.THAI_NAMES),
+                             request.args.get("fy", ""))
+        except ValueError:
+            abort(400)
+
+
 @bp.get("")
 @login_required
 def index():
     """The panel: Bangkok-wide figures, the chart, and the staff member's districts."""
-    scope = current_scope()
-    with db() as conn:
-        try:
-            data = page_data(conn, scope.visible_districts(districts.THAI_NAMES),
-                             request.args.get("fy", ""))
-        except ValueError:
-            abort(400)
-    return render_template("admin/indicators.html", all_districts=scope.districts is None,
-                           **data)
+    return render_template("admin/indicators.html",
+                           all_districts=current_scope().districts is None, **_scoped_data())
 
 
 def csv_text(data: dict) -> str:
@@ -165,12 +168,6 @@ def csv_text(data: dict) -> str:
 @login_required
 def export():
     """The staff member's districts' indicators of a fiscal year as CSV."""
-    scope = current_scope()
-    with db() as conn:
-        try:
-            data = page_data(conn, scope.visible_districts(districts.THAI_NAMES),
-                             request.args.get("fy", ""))
-        except ValueError:
-            abort(400)
+    data = _scoped_data()
     return Response(csv_text(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="indicators-{data["year"]}.csv"'})

@@ -10,30 +10,16 @@ without a council gets a page saying so (404).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_babel import force_locale
-
 from admin.auth import db
-from admin.headers import set_security_headers
+from admin.public_page import page_language, public_blueprint, render_public
 from pb import council, council_questions, districts
 
-bp = Blueprint("public_council", __name__, url_prefix="/council")
-
-
-@bp.after_request
-def _public_headers(response):
-    return set_security_headers(
-        response, cache="public, max-age=60",
-        csp="default-src 'none'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+bp = public_blueprint("public_council", "/council")
 
 
 @bp.get("/<district>")
 def page(district: str):
     """A district's council, meetings, agendas, minutes and responses, for anyone."""
-    lang = request.args.get("lang", "th")
-    if lang not in ("th", "en"):
-        lang = "th"
     name = districts.match_district(district) if district else None
     found = None
     meetings: list[tuple[council.Meeting, list[council_questions.QuestionGroup]]] = []
@@ -47,10 +33,8 @@ def page(district: str):
             for meeting in council.public_meetings(conn, found.id):
                 groups = council_questions.groups(conn, meeting.process_id)
                 meetings.append((meeting, [g for g in groups if g.on_agenda or g.response]))
-    with force_locale(lang):
-        if found is None:
-            return render_template("admin/council_public.html", missing=True, lang=lang,
-                                   district=name or district), 404
-        return render_template("admin/council_public.html", missing=False, lang=lang,
-                               council=found, members=members, meetings=meetings, now=now,
-                               district=name)
+    shown = (None if found is None else
+             {"council": found, "members": members, "meetings": meetings, "now": now,
+              "district": name})
+    return render_public("admin/council_public.html", page_language(), shown,
+                         district=name or district)

@@ -7,31 +7,21 @@ BE). Only counts of district offices are shown: no resident's data.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from flask_babel import force_locale
 
 from admin.auth import db
-from admin.headers import set_security_headers
 from admin.indicators import page_data
+from admin.public_page import page_language, public_blueprint
 from pb import districts
 
-bp = Blueprint("indicators", __name__, url_prefix="/indicators")
-
-
-@bp.after_request
-def _public_headers(response):
-    return set_security_headers(
-        response, cache="public, max-age=300",
-        csp="default-src 'none'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+bp = public_blueprint("indicators", "/indicators", max_age_s=300, forms=True)
 
 
 @bp.get("")
 def public():
     """The indicators of a fiscal year for all 50 districts (Thai; ``?lang=en``)."""
-    lang = request.args.get("lang", "th")
-    if lang not in ("th", "en"):
-        lang = "th"
+    lang = page_language()
     status, bad_year = 200, False
     with force_locale(lang):
         with db() as conn:

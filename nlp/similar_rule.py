@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
 EARTH_RADIUS_M = 6_371_000.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,28 @@ def pick(similarity: np.ndarray, distance_m: np.ndarray | None, rule: SimilarRul
         return idx.astype(np.int64), near
     order = idx[np.lexsort((idx, -sim[idx]))]
     return order[: rule.max_shown].astype(np.int64), near
+
+
+def one_per_group(candidates: Iterable[T], group_of: Callable[[T], int | None],
+                  limit: int) -> list[T]:
+    """The first ``limit`` candidates, in the order given, keeping only the first of each
+    group: a carousel shows one idea (or question) per cluster, never two of the same.
+
+    Args:
+        group_of: a candidate's group (cluster) id; None = not grouped yet (always kept).
+    """
+    shown: list[T] = []
+    seen: set[int] = set()
+    for candidate in candidates:
+        group = group_of(candidate)
+        if group is not None:
+            if group in seen:
+                continue
+            seen.add(group)
+        shown.append(candidate)
+        if len(shown) == limit:
+            break
+    return shown
 
 
 @dataclass

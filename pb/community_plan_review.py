@@ -17,12 +17,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from pb import announcement_delivery, audit, outbox
+from pb import audit, multicast
 from pb import community_plans as plans
 from pb.communities import visible
 from pb.scope import Scope, ScopeError
-
-MULTICAST_MAX = 500           # LINE: at most 500 user ids per multicast
 
 
 def return_plan(conn: psycopg.Connection, scope: Scope, plan_id: int, version: int,
@@ -173,9 +171,9 @@ def notify_adopted(conn: psycopg.Connection, plan_id: int,
 
     Residents who said they live in the community and are following, consenting,
     not erased and not opted out of news (as for announcements) are claimed
-    once through ``community_plan_notices``; the multicasts (≤500 each, by
-    language) wait until 08:00 in quiet hours
-    (:func:`pb.announcement_delivery.next_allowed`).
+    once through ``community_plan_notices``; the multicasts (:func:`pb.multicast.write`:
+    ≤500 each, by language, tagged ``community_plan_adopted`` for "Messages sent")
+    wait until 08:00 in quiet hours.
 
     Args:
         compose: (language, titles of the projects entering the action plan)
@@ -200,19 +198,16 @@ def notify_adopted(conn: psycopg.Connection, plan_id: int,
     if not rows:
         return []
     titles = [p.title for p in plans.projects_of(conn, plan_id) if p.action_plan_year]
-    not_before = announcement_delivery.next_allowed(dt.datetime.now(dt.timezone.utc))
-    by_language: dict[str, list[tuple[int, str]]] = {}
-    for resident_id, user_id, language in rows:
-        by_language.setdefault(language if language in ("th", "en") else "th", []).append(
-            (int(resident_id), user_id))
+    plan = plans.get(conn, Scope.system(), plan_id)
     ids = []
-    for language, group in sorted(by_language.items()):
-        for start_at in range(0, len(group), MULTICAST_MAX):
-            batch = group[start_at:start_at + MULTICAST_MAX]
-            outbox_id = outbox.add(conn, kind="multicast", messages=compose(language, titles),
-                                   recipients=[u for _r, u in batch], not_before=not_before)
-            conn.execute("UPDATE community_plan_notices SET outbox_id = %s "
-                         "WHERE plan_id = %s AND resident_id = ANY(%s)",
-                         (outbox_id, plan_id, [r for r, _u in batch]))
-            ids.append(outbox_id)
+    for batch in multicast.write(
+            conn, rows, lambda language: compose(language, titles),
+            address=lambda row: (row[1], row[2]),
+            not_before=multicast.quiet_start(dt.datetime.now(dt.timezone.utc)),
+            topic="community_plan_adopted", district=plan.district,
+            process_id=plan.process_id, community_id=plan.community_id):
+        conn.execute("UPDATE community_plan_notices SET outbox_id = %s "
+                     "WHERE plan_id = %s AND resident_id = ANY(%s)",
+                     (batch.outbox_id, plan_id, [int(row[0]) for row in batch.members]))
+        ids.append(batch.outbox_id)
     return ids

@@ -2,8 +2,8 @@
 its agenda, publish its minutes and responses (issue 18; the reads are :mod:`pb.council`).
 
 A meeting's call for questions is a ``processes`` row of kind ``council``
-whose stage goes ``draft`` → ``open`` (:func:`open_window`) → ``published``
-(:func:`publish`). Every change takes a :class:`pb.scope.Scope`, checks the
+whose stage goes ``draft`` → ``open`` (:func:`open_window`) → ``closed`` (early, by
+:func:`close_window`) → ``published`` (:func:`publish`). Every change takes a :class:`pb.scope.Scope`, checks the
 meeting's version (a page left open never overwrites a newer change) and is
 audited (:mod:`pb.audit`); the caller owns the transaction.
 """
@@ -103,6 +103,29 @@ def open_window(conn: psycopg.Connection, scope: Scope, meeting_id: int, version
     _bump(conn, meeting_id)
     audit.record(conn, scope, "council.window_open", "council_meeting", meeting_id,
                  district=found.district, after={"stage": "open"})
+    return get_meeting(conn, scope, meeting_id)
+
+
+def close_window(conn: psycopg.Connection, scope: Scope, meeting_id: int, version: int
+                 ) -> Meeting:
+    """Close an open question window now, before its ``closes_at`` (audited as
+    ``council.window_close``): no more questions or supports are taken; the agenda and
+    the minutes are set as before. A window not started yet ends before it opens.
+
+    Raises:
+        CouncilError: ``not_open`` (a draft, closed or published meeting).
+        ScopeError, ReadOnlyError, CouncilConflict.
+    """
+    found = lock_meeting(conn, scope, meeting_id, version)
+    if found.stage != "open":
+        raise CouncilError("not_open")
+    conn.execute("""UPDATE processes SET stage = 'closed', closes_at = least(closes_at, now()),
+                                         opens_at = least(opens_at, now())
+                     WHERE id = %s""", (found.process_id,))
+    _bump(conn, meeting_id)
+    audit.record(conn, scope, "council.window_close", "council_meeting", meeting_id,
+                 district=found.district, before={"closes_at": found.closes_at.isoformat()},
+                 after={"stage": "closed"})
     return get_meeting(conn, scope, meeting_id)
 
 

@@ -21,8 +21,11 @@ questions and supports (:func:`erase_resident`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -30,6 +33,8 @@ from psycopg.rows import class_row
 
 from nlp.centroids import assign, centre, remove_from_centroid, update_centroid
 from nlp.keywords import cluster_keywords
+from nlp.similar_rule import one_per_group
+from pb import multicast
 from pb.topic_terms import thai_term
 from pb.vectors import as_array, register as register_vectors
 
@@ -104,19 +109,8 @@ def similar(conn: psycopg.Connection, process_id: int, grouping: np.ndarray, mod
                 ORDER BY q.grouping <#> %(v)s, q.id LIMIT 50""",
             {"v": _unit(grouping), "p": process_id, "m": model, "r": exclude_resident})
         found = cur.fetchall()
-    shown: list[SimilarQuestion] = []
-    groups: set[int] = set()
-    for candidate in found:
-        if candidate.similarity < min_similarity:
-            break
-        if candidate.group_id is not None:
-            if candidate.group_id in groups:
-                continue
-            groups.add(candidate.group_id)
-        shown.append(candidate)
-        if len(shown) == limit:
-            break
-    return shown
+    close = itertools.takewhile(lambda q: q.similarity >= min_similarity, found)
+    return one_per_group(close, lambda question: question.group_id, limit)
 
 
 def add(conn: psycopg.Connection, *, process_id: int, resident_id: int | None, text: str,
@@ -312,6 +306,38 @@ def record_outbox(conn: psycopg.Connection, group_id: int, resident_ids: Iterabl
     conn.execute("UPDATE council_response_notices SET outbox_id = %s "
                  "WHERE group_id = %s AND resident_id = ANY(%s)",
                  (outbox_id, group_id, list(resident_ids)))
+
+
+def tell_responses(conn: psycopg.Connection, process_id: int, district: str,
+                   compose: Callable[[ResponseNotice, str], list[dict[str, Any]]],
+                   not_before: dt.datetime) -> tuple[int, list[int]]:
+    """Write the notices telling each answered group's askers and supporters its response.
+
+    Claims the residents once per group (:func:`claim_response_notices`) and writes
+    multicast rows (:func:`pb.multicast.write`: ≤500 a row, one language a row, tagged
+    ``council_response`` for "Messages sent"), remembering each row
+    (:func:`record_outbox`). The caller owns the transaction.
+
+    Args:
+        compose: (the group's notice, language) → the LINE messages (1–5).
+        not_before: the earliest send time (out of quiet hours: :func:`pb.multicast.quiet_start`).
+
+    Returns:
+        (residents told, outbox ids written).
+    """
+    told: set[int] = set()
+    ids: list[int] = []
+    for notice in claim_response_notices(conn, process_id):
+        for batch in multicast.write(
+                conn, notice.recipients,
+                lambda language, notice=notice: compose(notice, language),
+                address=lambda person: (person[1], person[2]), not_before=not_before,
+                topic="council_response", district=district, process_id=process_id):
+            residents = [person[0] for person in batch.members]
+            record_outbox(conn, notice.group_id, residents, batch.outbox_id)
+            told.update(residents)
+            ids.append(batch.outbox_id)
+    return len(told), ids
 
 
 # --- PDPA ---------------------------------------------------------------------------------

@@ -66,10 +66,14 @@ def is_district(name: str) -> bool:
 
 
 #: The BMA's six district groups (กลุ่มเขต), each holding its own district public hearings
-#: (issue 18): group name → its districts' Thai names. As the BMA groups its 50 district
-#: offices in its plans and reports (Thai Wikipedia "เขตของกรุงเทพมหานคร", กลุ่มเขต; e.g.
-#: บางซื่อ in กรุงเทพเหนือ, 9 districts in กรุงเทพตะวันออก). tests/test_hearings.py checks
-#: that every district is in exactly one group.
+#: (issue 18): group name → its districts' Thai names (50 district offices, each in one
+#: group; tests/test_hearings_gaps.py checks it). Checked by H-G1 against two independent
+#: public listings of the BMA's grouping: an agency table that lists every
+#: สำนักงานเขต under its กลุ่ม (as the BMA's complaint routing names them), and a 2026
+#: Bangkok election results page that shows the district council races group by group.
+#: Both put ปทุมวัน in กรุงเทพใต้, ประเวศ in กรุงเทพตะวันออก and จอมทอง in กรุงธนเหนือ
+#: (9, 10, 7, 9, 8 and 7 districts); no source was found for the other grouping sometimes
+#: quoted (ปทุมวัน in กลาง, ประเวศ in ใต้, จอมทอง in กรุงธนใต้).
 DISTRICT_GROUPS: dict[str, tuple[str, ...]] = {
     "กรุงเทพกลาง": ("พระนคร", "ป้อมปราบศัตรูพ่าย", "สัมพันธวงศ์", "ดุสิต", "พญาไท", "ราชเทวี",
                     "ดินแดง", "ห้วยขวาง", "วังทองหลาง"),
@@ -79,9 +83,9 @@ DISTRICT_GROUPS: dict[str, tuple[str, ...]] = {
     "กรุงเทพตะวันออก": ("บางกะปิ", "บึงกุ่ม", "คันนายาว", "สะพานสูง", "มีนบุรี", "คลองสามวา",
                         "หนองจอก", "ลาดกระบัง", "ประเวศ"),
     "กรุงธนเหนือ": ("ธนบุรี", "บางกอกใหญ่", "คลองสาน", "บางกอกน้อย", "บางพลัด", "ตลิ่งชัน",
-                    "ทวีวัฒนา"),
-    "กรุงธนใต้": ("ภาษีเจริญ", "บางแค", "หนองแขม", "จอมทอง", "ราษฎร์บูรณะ", "ทุ่งครุ",
-                  "บางขุนเทียน", "บางบอน"),
+                    "ทวีวัฒนา", "จอมทอง"),
+    "กรุงธนใต้": ("ภาษีเจริญ", "บางแค", "หนองแขม", "ราษฎร์บูรณะ", "ทุ่งครุ", "บางขุนเทียน",
+                  "บางบอน"),
 }
 #: English names of the groups (Bangkok = the east bank, Thonburi = the west bank).
 GROUP_ENGLISH: dict[str, str] = {

@@ -195,6 +195,40 @@ def unregister(conn: psycopg.Connection, session_id: int, resident_id: int) -> b
     return True
 
 
+@dataclass
+class Participation:
+    """A resident's part in one hearing (what "my data" lists)."""
+
+    hearing_id: int
+    title: str
+    title_en: str
+    answers: int                      # questions answered
+    session_place: str | None         # the session registered for, if any
+    session_starts_at: dt.datetime | None
+
+
+def of_resident(conn: psycopg.Connection, resident_id: int) -> list[Participation]:
+    """The hearings a resident answered or registered for, newest first (PDPA right of
+    access: the "my data" summary)."""
+    with conn.cursor(row_factory=class_row(Participation)) as cur:
+        cur.execute(
+            """SELECT p.id AS hearing_id, p.title,
+                      coalesce((SELECT h.title_en FROM hearing_info h
+                                 WHERE h.process_id = p.id), '') AS title_en,
+                      (SELECT count(*) FROM hearing_answers a
+                        WHERE a.process_id = p.id AND a.resident_id = %(r)s)::int AS answers,
+                      s.place AS session_place, s.starts_at AS session_starts_at
+                 FROM processes p
+                 LEFT JOIN hearing_sessions s ON s.process_id = p.id AND EXISTS (
+                      SELECT 1 FROM hearing_registrations g
+                       WHERE g.session_id = s.id AND g.resident_id = %(r)s)
+                WHERE p.kind = 'hearing' AND (s.id IS NOT NULL OR EXISTS (
+                      SELECT 1 FROM hearing_answers a
+                       WHERE a.process_id = p.id AND a.resident_id = %(r)s))
+                ORDER BY p.id DESC""", {"r": resident_id})
+        return cur.fetchall()
+
+
 def erase_resident(conn: psycopg.Connection, resident_id: int, mode: str) -> tuple[int, int]:
     """Erase-my-data (PDPA) for hearings: registrations (and unsent reminders) go; answers
     go with ``mode`` "delete", or stay unlinked from the resident with "anonymise".

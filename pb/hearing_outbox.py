@@ -1,44 +1,34 @@
-"""The outbox rows of a hearing: invitations to residents of its area, and the notice to
-everyone who answered when the summary is published (:mod:`pb.hearings`).
-
-Both are multicast rows (at most 500 user ids, the Messaging API limit; one language per
-row), written in the staff member's transaction with ``not_before`` out of quiet hours;
-the sweeper delivers them (``workers.delivery``), each with its own ``X-Line-Retry-Key``.
+"""The notices of a hearing (:mod:`pb.hearings`): who they go to (the residents of its
+area it invites, everyone who answered when the summary is published) and writing them
+(:func:`notify`: multicast rows by :func:`pb.multicast.write`, ≤500 user ids a row, one
+language a row, out of quiet hours, tagged for "Messages sent").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 import psycopg
 
-from pb import announcements, outbox, rounds
+from pb import announcements, multicast, rounds
+from pb.multicast import Compose
 
-Compose = Callable[[str], list[dict[str, Any]]]
 
-
-def multicast(conn: psycopg.Connection, recipients: list[tuple[str, str]], compose: Compose,
-              not_before: dt.datetime) -> list[int]:
-    """Outbox multicast rows for (LINE user id, language) pairs: Thai or English, at most
-    :data:`pb.announcements.BATCH_SIZE` (500, the Messaging API limit) user ids per row.
+def notify(conn: psycopg.Connection, hearing_id: int, district: str | None,
+           people: list[tuple[str, str]], compose: Compose, at: dt.datetime, topic: str
+           ) -> list[int]:
+    """Write a notice of hearing ``hearing_id`` to ``people`` ((LINE user id, language)
+    pairs), sent not before ``at`` moved out of quiet hours, tagged ``topic``
+    (``hearing_invite``, ``hearing_summary``) for the hearing's district (None: a
+    district group or the city).
 
     Returns:
         the outbox ids written (enqueue their delivery after the commit; the sweeper
-        delivers any missed once ``not_before`` has come).
+        delivers any missed once they are due).
     """
-    by_language: dict[str, list[str]] = {}
-    for user_id, language in recipients:
-        by_language.setdefault("en" if language == "en" else "th", []).append(user_id)
-    written: list[int] = []
-    for language, users in sorted(by_language.items()):
-        messages = compose(language)
-        for start in range(0, len(users), announcements.BATCH_SIZE):
-            written.append(outbox.add(conn, kind="multicast", messages=messages,
-                                      not_before=not_before,
-                                      recipients=users[start:start + announcements.BATCH_SIZE]))
-    return written
+    return multicast.ids(multicast.write(
+        conn, people, compose, not_before=multicast.quiet_start(at), topic=topic,
+        district=district, process_id=hearing_id))
 
 
 def invitees(conn: psycopg.Connection, area: tuple[str, ...] | None) -> list[tuple[str, str]]:

@@ -114,6 +114,17 @@ def parse_questions(text: str) -> list[QuestionDraft]:
     return out
 
 
+#: The Thai line prefix the form shows for each kind (:func:`questions_text`).
+THAI_PREFIX = {"open": "เปิด", "single": "เลือกหนึ่ง", "multi": "เลือกหลาย", "rating": "คะแนน"}
+
+
+def questions_text(questions: list[QuestionDraft]) -> str:
+    """The staff form's text of ``questions`` (the inverse of :func:`parse_questions`):
+    one line each, a Thai kind prefix, choice options after ``|``."""
+    return "\n".join(" | ".join([f"{THAI_PREFIX[q.kind]}: {q.prompt}", *q.options])
+                     for q in questions)
+
+
 def check_session(place: str, starts_at: dt.datetime | None, capacity: int | None
                   ) -> SessionDraft | None:
     """The session of the form, or None when all three fields are empty.

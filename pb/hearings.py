@@ -26,7 +26,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from pb import announcement_delivery, audit, districts
-from pb.hearing_outbox import Compose, answerers, invitees, multicast
+from pb.hearing_outbox import Compose, answerers, invitees, notify
 from pb.hearing_questions import HearingError, Question, QuestionDraft, SessionDraft
 from pb.processes import Indicator, OpenItem, fiscal_year_be
 from pb.scope import Scope, ScopeError
@@ -95,7 +95,7 @@ class Hearing:
                      if mine and set(members) == mine), None)
 
     def area_th(self) -> str:
-        """The area in Thai: เขตบางรัก, กลุ่มกรุงธนใต้ (8 เขต), or กรุงเทพมหานคร."""
+        """The area in Thai: เขตบางรัก, กลุ่มกรุงธนใต้ (7 เขต), or กรุงเทพมหานคร."""
         if self.group:
             return f"กลุ่ม{self.group} ({len(self.scope_districts or ())} เขต)"
         if self.scope_districts:
@@ -108,6 +108,13 @@ class Hearing:
         if self.districts:
             return ", ".join(districts.ENGLISH_NAMES.get(d, d) for d in self.districts)
         return "Bangkok"
+
+    def shown_stage(self, now: dt.datetime) -> str:
+        """The stage staff see: an open hearing past its closing time is ``closed``,
+        one whose window has not started ``scheduled``."""
+        if self.stage != "open" or self.opens_at <= now < self.closes_at:
+            return self.stage
+        return "closed" if now >= self.closes_at else "scheduled"
 
     def accepting(self, now: dt.datetime) -> bool:
         """True while answers and registrations are taken."""
@@ -168,17 +175,11 @@ def _window(opens_on: dt.date, closes_on: dt.date) -> tuple[dt.datetime, dt.date
     return start, end
 
 
-def create(conn: psycopg.Connection, scope: Scope, fields: HearingFields) -> int:
-    """Save a draft hearing with its questions and optional session; returns its id.
-
-    Audited as ``hearing.create``. The caller owns the transaction.
-
-    Raises:
-        HearingError: ``title_required``, ``title_too_long``, ``bad_area``,
-            ``bad_dates``, ``no_questions`` and the question and session checks of
-            :mod:`pb.hearing_questions`.
-        ScopeError, ReadOnlyError: the area is outside the staff member's scope.
-    """
+def checked(scope: Scope, fields: HearingFields
+            ) -> tuple[str, str | None, list[str] | None, dt.datetime, dt.datetime]:
+    """Check staff input: (title, district, scope_districts, opens_at, closes_at). Raises
+    HearingError (``title_required``, ``title_too_long``, ``bad_area``, ``bad_dates``,
+    ``no_questions``, ``session_before_open``), ScopeError or ReadOnlyError (area)."""
     title = " ".join(fields.title.split())
     if not title:
         raise HearingError("title_required")
@@ -194,16 +195,11 @@ def create(conn: psycopg.Connection, scope: Scope, fields: HearingFields) -> int
     opens_at, closes_at = _window(fields.opens_on, fields.closes_on)
     if fields.session is not None and not opens_at <= fields.session.starts_at:
         raise HearingError("session_before_open")
-    row = conn.execute(
-        """INSERT INTO processes (kind, title, district, scope_districts, fiscal_year, stage,
-                                  opens_at, closes_at, created_by)
-           VALUES ('hearing', %s, %s, %s, %s, 'draft', %s, %s, %s) RETURNING id""",
-        (title, district, scope_districts, fiscal_year_be(fields.opens_on), opens_at, closes_at,
-         scope.staff_id)).fetchone()
-    assert row is not None
-    hearing_id = int(row[0])
-    conn.execute("INSERT INTO hearing_info (process_id, title_en, intro) VALUES (%s, %s, %s)",
-                 (hearing_id, fields.title_en.strip(), fields.intro.strip()))
+    return title, district, scope_districts, opens_at, closes_at
+
+
+def insert_questions(conn: psycopg.Connection, hearing_id: int, fields: HearingFields) -> None:
+    """Store the questions (positions from 1) and the optional session of ``fields``."""
     for position, question in enumerate(fields.questions, start=1):
         conn.execute(
             """INSERT INTO hearing_questions (process_id, position, kind, prompt, options)
@@ -214,6 +210,28 @@ def create(conn: psycopg.Connection, scope: Scope, fields: HearingFields) -> int
             "INSERT INTO hearing_sessions (process_id, place, starts_at, capacity) "
             "VALUES (%s, %s, %s, %s)",
             (hearing_id, fields.session.place, fields.session.starts_at, fields.session.capacity))
+
+
+def create(conn: psycopg.Connection, scope: Scope, fields: HearingFields) -> int:
+    """Save a draft hearing with its questions and optional session; returns its id.
+
+    Audited as ``hearing.create``. The caller owns the transaction.
+
+    Raises:
+        HearingError, ScopeError, ReadOnlyError: see :func:`checked`.
+    """
+    title, district, scope_districts, opens_at, closes_at = checked(scope, fields)
+    row = conn.execute(
+        """INSERT INTO processes (kind, title, district, scope_districts, fiscal_year, stage,
+                                  opens_at, closes_at, created_by)
+           VALUES ('hearing', %s, %s, %s, %s, 'draft', %s, %s, %s) RETURNING id""",
+        (title, district, scope_districts, fiscal_year_be(fields.opens_on), opens_at, closes_at,
+         scope.staff_id)).fetchone()
+    assert row is not None
+    hearing_id = int(row[0])
+    conn.execute("INSERT INTO hearing_info (process_id, title_en, intro) VALUES (%s, %s, %s)",
+                 (hearing_id, fields.title_en.strip(), fields.intro.strip()))
+    insert_questions(conn, hearing_id, fields)
     audit.record(conn, scope, "hearing.create", "hearing", hearing_id, district=district,
                  after={"title": title, "area": fields.area, "questions": len(fields.questions),
                         "opens_on": fields.opens_on.isoformat(),
@@ -311,7 +329,7 @@ def open_(conn: psycopg.Connection, scope: Scope, hearing_id: int, version: int,
     conn.execute("UPDATE processes SET stage = 'open' WHERE id = %s", (hearing_id,))
     people = invitees(conn, found.districts)
     send_at = announcement_delivery.next_allowed(max(current, found.opens_at))
-    ids = multicast(conn, people, compose, send_at)
+    ids = notify(conn, hearing_id, found.district, people, compose, send_at, "hearing_invite")
     _bump(conn, hearing_id, invited_at=current, invited=len(people))
     audit.record(conn, scope, "hearing.open", "hearing", hearing_id, district=found.district,
                  after={"invited": len(people), "not_before": send_at.isoformat()})
@@ -357,7 +375,7 @@ def publish(conn: psycopg.Connection, scope: Scope, hearing_id: int, version: in
     conn.execute("UPDATE processes SET stage = 'published', closes_at = least(closes_at, now()) "
                  "WHERE id = %s", (hearing_id,))
     people = answerers(conn, hearing_id)
-    ids = multicast(conn, people, compose, announcement_delivery.next_allowed(now(conn)))
+    ids = notify(conn, hearing_id, found.district, people, compose, now(conn), "hearing_summary")
     conn.execute("UPDATE hearing_info SET published_at = now(), result_notice_at = now(), "
                  "published_by = %s WHERE process_id = %s", (scope.staff_id, hearing_id))
     _bump(conn, hearing_id, summary=summary)

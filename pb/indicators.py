@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pb import districts
+from pb import community_plans, council, districts, hearings
 from pb.processes import Indicator, fiscal_year_be
 from pb.thaidate import BANGKOK, BE_OFFSET
 
@@ -90,22 +90,11 @@ def pb_indicator(conn: psycopg.Connection, fiscal_year: int) -> Indicator:
 
 
 def default_sources() -> dict[str, Source]:
-    """Every indicator's source: the three programmes' modules (issue 18 contract) and
-    :func:`pb_indicator`. A programme lacking its function is left out (shown as
-    unavailable) rather than breaking the panel."""
-    from pb import community_plans, council, hearings
-
-    wanted = {"hearing": (hearings, "indicator"), "community_plan": (community_plans, "indicator"),
-              "council": (council, "indicator"), "council_monthly": (council, "indicator_monthly")}
-    found: dict[str, Source] = {}
-    for key, (module, name) in wanted.items():
-        source = getattr(module, name, None)
-        if source is None:
-            log.warning("%s.%s is missing: indicator %s unavailable", module.__name__, name, key)
-        else:
-            found[key] = source
-    found["pb"] = pb_indicator
-    return found
+    """Every indicator's source: the three programmes' ``indicator`` functions
+    (docs/PROCESSES.md), the council's monthly one, and :func:`pb_indicator`."""
+    return {"hearing": hearings.indicator, "community_plan": community_plans.indicator,
+            "council": council.indicator, "council_monthly": council.indicator_monthly,
+            "pb": pb_indicator}
 
 
 @dataclass(frozen=True)

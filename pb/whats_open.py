@@ -8,8 +8,8 @@ district can take part in right now:
   process of the district or the city is in its ``ideas`` stage;
 * district public hearings (:func:`pb.hearings.open_items`), district city
   council question windows (:func:`pb.council.open_items`) and calls for
-  community plans (:func:`pb.community_plans.open_items`): the contract of
-  issue 18 (``/work/notes/issue18_contract.md``).
+  community plans (:func:`pb.community_plans.open_items`), each a function
+  ``(conn, district) -> list[OpenItem]`` (docs/PROCESSES.md).
 
 Each provider is a function ``(conn, district) -> list[OpenItem]``; tests
 pass their own. A provider that fails (a bug, a missing table) is skipped
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 
 import psycopg
 
-from pb import rounds
+from pb import community_plans, council, hearings, rounds
 from pb.processes import OpenItem
 
 log = logging.getLogger(__name__)
@@ -67,18 +67,8 @@ def pb_items(conn: psycopg.Connection, district: str | None) -> list[OpenItem]:
 
 
 def default_providers() -> list[Provider]:
-    """PB's items plus the three programmes' ``open_items`` (imported here: they
-    are separate modules of ``pb`` written beside this one)."""
-    from pb import community_plans, council, hearings
-
-    found: list[Provider] = [pb_items]
-    for module in (hearings, council, community_plans):
-        provider = getattr(module, "open_items", None)
-        if provider is None:        # a programme without the contract's function: left out
-            log.warning("%s.open_items is missing: left out of what's open", module.__name__)
-        else:
-            found.append(provider)
-    return found
+    """PB's items plus the three programmes' ``open_items``."""
+    return [pb_items, hearings.open_items, council.open_items, community_plans.open_items]
 
 
 def sort_key(item: OpenItem) -> tuple[dt.datetime, int, int]:

@@ -118,7 +118,7 @@ def ledger_export(out_file: Path) -> None:
 
 @click.group("staff")
 def staff() -> None:
-    """Staff accounts for the admin (admin, officer, viewer)."""
+    """Staff accounts for the admin (admin, officer, viewer, community)."""
 
 
 def _new_password(password_stdin: bool) -> str:
@@ -130,27 +130,42 @@ def _new_password(password_stdin: bool) -> str:
 @staff.command("create")
 @click.argument("username")
 @click.option("--name", "display_name", default="", help="Display name (default: username).")
-@click.option("--role", type=click.Choice(["admin", "officer", "viewer"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "officer", "viewer", "community"]),
+              required=True)
 @click.option("--district", "assigned", multiple=True,
               help="Thai district name an officer (or a scoped viewer) works in; repeat.")
+@click.option("--community", "community_id", type=int, default=None,
+              help="Id of the one community a community committee account reaches (the "
+                   "number in /admin/communities/ID); required with --role community.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def staff_create(username: str, display_name: str, role: str, assigned: tuple[str, ...],
-                 password_stdin: bool) -> None:
+                 community_id: int | None, password_stdin: bool) -> None:
     """Create staff account USERNAME (password asked twice, at least 12 characters).
 
+    A ``community`` account (issue 18) sees and compiles only its community's plan.
     Inputs: DATABASE_URL (no LINE settings). Output: one line "created staff #ID …".
     """
+    from pb import communities
     from pb import db as pbdb
     from pb import staff as staff_rows
 
     if role == "officer" and not assigned:
         raise click.ClickException("a district officer needs at least one --district")
+    if role == "community" and community_id is None:
+        raise click.ClickException("a community account needs --community ID (the community's "
+                                   "number in /admin/communities)")
+    if role != "community" and community_id is not None:
+        raise click.ClickException("--community goes only with --role community")
     settings = with_services(settings_from_env(line=False), redis=False).settings
     password = _new_password(password_stdin)
     try:
         with pbdb.connection(settings.database_url) as conn, conn.transaction():
+            if community_id is not None and communities.find(conn, community_id) is None:
+                raise click.ClickException(f"no community #{community_id} "
+                                           "(see /admin/communities)")
             staff_id = staff_rows.create(conn, username=username, display_name=display_name,
-                                         password=password, role=role, assigned=list(assigned))
+                                         password=password, role=role, assigned=list(assigned),
+                                         community_id=community_id)
     except staff_rows.StaffError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created staff #{staff_id} {username.strip().lower()} ({role})")

@@ -4,7 +4,7 @@ then read the indicator panel back.
 ``siang demo`` calls :func:`run_seeds` once the replayed ideas are clustered,
 with the demo's districts (most residents first), and prints
 :func:`summary_lines`. Each seed is ``siang.seeds.<kind>.seed(conn,
-districts) -> dict[str, int]`` (issue 18 contract), written by the
+districts) -> dict[str, int]`` (docs/PROCESSES.md), written by the
 programme's own module with real Traffy-derived texts; it runs in its own
 transaction, so one seed failing leaves the others and the demo standing.
 """

@@ -94,11 +94,13 @@ ROUTES = {
     "admin.council.new_meeting": "write",
     "admin.council.meeting": "read",
     "admin.council.open_window": "write",
+    "admin.council.close_window": "write",       # H-G1: close the question window early
     "admin.council.agenda": "write",
     "admin.council.publish": "write",
     # issue 18: district public hearings (walked with real hearings in tests/test_hearings_admin.py)
     "admin.hearings.index": "read",
     "admin.hearings.new": "write",
+    "admin.hearings.edit": "write",              # H-G1: change a draft hearing
     "admin.hearings.show": "read",
     "admin.hearings.summary": "read",
     "admin.hearings.export": "read",
@@ -247,6 +249,10 @@ def _form(endpoint: str, objects, db) -> dict:
         "admin.community_plans.start": {"community": str(MISSING), "fy": "2569"},
         "admin.hearings.new": {"title": "forged", "area": OTHER, "opens_on": "01/10/2568",  # issue 18
                                "closes_on": "30/09/2569", "questions": "open: forged"},
+        "admin.hearings.edit": {"title": "forged", "area": OTHER, "opens_on": "01/10/2568",  # H-G1
+                                "closes_on": "30/09/2569", "questions": "open: forged",
+                                "version": "1"},
+        "admin.council.close_window": {"version": "1"},                      # H-G1
         "admin.council.new": {"district": OTHER, "name": "forged",          # issue 18
                               "established_on": "01/10/2568"},
         "admin.rounds.new": {"title": "forged", "district": OTHER, "budget_baht": "1000000",

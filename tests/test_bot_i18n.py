@@ -55,6 +55,7 @@ ENGLISH_PLURALS = {
     "open_more": ("1 more item", "2 more items"),                 # issue 18: what's open
     "open_intro": ("1 thing is open to you", "2 things are open to you"),
     "hear_picked_count": ("1 option picked", "2 options picked"),   # issue 18: hearings
+    "hear_my_data_item": (": 1 answer", ": 2 answers"),             # H-G1: "my data"
 }
 
 

@@ -58,6 +58,9 @@ def _cases(tmp: Path) -> list[tuple[str, list[str], dict[str, str], str]]:
                                    "--password-stdin"], db, "cannot reach PostgreSQL"),
         ("staff officer without district", ["staff", "create", "somchai", "--role", "officer",
                                             "--password-stdin"], db, "--district"),
+        ("staff community without community", ["staff", "create", "somchai", "--role",
+                                               "community", "--password-stdin"], db,
+         "--community"),                                  # issue 18 (H-G1)
         ("set-password, no database", ["staff", "set-password", "somchai", "--password-stdin"],
          db, "cannot reach PostgreSQL"),
         ("worker without LINE", ["worker", "--burst"], {**db, "REDIS_URL": NO_REDIS},

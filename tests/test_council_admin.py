@@ -62,6 +62,7 @@ FORMS = {
     "admin.council.new_meeting": {"meets_at": "01/03/2600 09:00", "place": "x",
                                   "opens_at": "01/01/2600 09:00", "closes_at": "28/02/2600 09:00"},
     "admin.council.open_window": {"version": "1"},
+    "admin.council.close_window": {"version": "2"},         # H-G1: the opened meeting's version
     "admin.council.agenda": {"version": "1", "agenda": "forged", "group": "1"},
     "admin.council.publish": {"version": "1", "minutes": "forged", "response1": "forged"},
 }
@@ -211,10 +212,15 @@ def test_demo_seed_makes_a_council_with_grouped_answered_questions(db):
         made = council_seed.seed(db, ["ไม่มีเขตนี้", "จตุจักร"])
     assert made["councils"] == 1 and made["question_groups"] == 4 and made["questions"] >= 12
     found = council.council_of_district(db, "จตุจักร")
-    assert found is not None and found.members == 5 and found.meetings == 2
-    held, upcoming = sorted(council.meetings_of(db, found.id), key=lambda g: g.meets_at)
+    meetings = council.meetings_of(db, found.id)
+    assert found is not None and found.members == 5 and found.meetings == made["meetings"]
+    held = next(g for g in meetings if council_questions.count(db, g.process_id)[0])
+    upcoming = max(meetings, key=lambda g: g.meets_at)
     assert held.stage == "published" and upcoming.stage == "open"
+    assert all(g.stage == "published" for g in meetings if g is not upcoming)
     groups = council_questions.groups(db, held.process_id)
     assert len(groups) == 4 and all(g.keywords and g.response and g.on_agenda for g in groups)
     assert [i.id for i in council.open_items(db, "จตุจักร")] == [upcoming.process_id]
     assert council.indicator(db, fiscal_year_be(dt.date.today())).districts_met == {"จตุจักร"}
+    fy = fiscal_year_be(dt.datetime.now(BANGKOK).date())                # H-G1: met every month
+    assert council.indicator_monthly(db, fy).districts_met == {"จตุจักร"}

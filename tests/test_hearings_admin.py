@@ -175,8 +175,8 @@ def test_indicator_and_open_items(db, chat):
     alice.tap_data(start_data(group_id))
     alice.tap("4")
     found = hearings.indicator(db, fy)
-    assert found.key == "hearing" and len(found.districts_met) == 8 and HOME in found.districts_met
-    assert found.districts_total == 50 and round(found.percent) == 16
+    assert found.key == "hearing" and len(found.districts_met) == 7 and HOME in found.districts_met
+    assert found.districts_total == 50 and round(found.percent) == 14     # กรุงธนใต้: 7 districts
     assert found.detail["respondents"] == 1 and found.detail["hearings"] == 1
     assert draft_id not in [i.id for i in hearings.open_items(db, OTHER)]
 

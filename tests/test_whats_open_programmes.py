@@ -88,3 +88,7 @@ def test_demo_seeds_run_and_the_panel_counts_them(db, clean):
     lines = "\n".join(demo_seeds.summary_lines(made, figures))
     print(lines)
     assert "FAILED" not in lines and "unavailable" not in lines
+    # H-G1: plain residents (no ideas) still answer the hearing, grouped; the council met
+    # every month of the fiscal year so far.
+    assert made["hearing"]["respondents"] == 3 and made["hearing"]["answer_groups"] >= 1
+    assert figures["hearing"]["met"] >= 1 and figures["council_monthly"]["met"] == 1

@@ -40,8 +40,8 @@ def refresh_keywords(conn: psycopg.Connection, process_id: int, district: str) -
     """
     with conn.transaction():
         versions = dict(conn.execute(
-            "SELECT id, updated_at FROM clusters WHERE process_id = %s AND district = %s",
-            (process_id, district)).fetchall())
+            "SELECT id, updated_at FROM clusters WHERE process_id = %s AND district = %s "
+            "ORDER BY id", (process_id, district)).fetchall())
         members = clusters.member_texts(conn, process_id, district)
         idea_ids, vectors = ideas.embeddings_for(conn, process_id, district=district)
     row_of = {int(i): k for k, i in enumerate(idea_ids)}
@@ -58,8 +58,10 @@ def refresh_keywords(conn: psycopg.Connection, process_id: int, district: str) -
             centroid = grouping.mean(axis=0)
         updates[cluster_id] = (keywords.get(cluster_id, []), medoid, centroid)
     written = 0
+    # In id order, the order in which a new idea's assignment locks the district's
+    # clusters (pb.clusters.centroids_for_update): any other order can deadlock with it.
     with conn.transaction():
-        for cluster_id, seen_at in versions.items():
+        for cluster_id, seen_at in sorted(versions.items()):
             words, medoid, centroid = updates.get(cluster_id, ([], None, None))
             written += clusters.set_keywords(conn, cluster_id, words, medoid, centroid,
                                              unchanged_since=seen_at)
@@ -110,8 +112,8 @@ def recluster(conn: psycopg.Connection, threshold: float, process_id: int, *,
 
 def _recluster_district(conn, threshold: float, process_id: int, district: str,
                         min_cluster_size: int | None, distance_threshold: float | None = None) -> int:
-    conn.execute("SELECT id FROM clusters WHERE process_id = %s AND district = %s FOR UPDATE",
-                 (process_id, district))
+    conn.execute("SELECT id FROM clusters WHERE process_id = %s AND district = %s "
+                 "ORDER BY id FOR UPDATE", (process_id, district))   # the assignment's order
     kept_ids = [int(r[0]) for r in conn.execute(
         """SELECT c.id FROM clusters c
             WHERE c.process_id = %s AND c.district = %s

@@ -7,8 +7,8 @@ claimed by a timestamp on the round (``open_notice_at``,
 so a second run finds it claimed and sends nothing; closing and tallying
 check the round's state under a row lock. Outbox rows are multicast
 batches of at most 500 LINE user ids (LINE's limit), one language per
-batch, each with its own ``X-Line-Retry-Key``; they are enqueued for
-delivery after the commit (the sweeper re-enqueues any that were missed).
+batch, each with its own ``X-Line-Retry-Key`` (:func:`pb.multicast.write`); they are
+enqueued for delivery after the commit (the sweeper re-enqueues any that were missed).
 
 The sweeper (``workers.sweeper``) enqueues :func:`notify_round_open` for
 rounds whose window has started, :func:`close_round` for rounds past
@@ -28,14 +28,13 @@ import psycopg
 
 from bot import catalog
 from bot import notices
-from pb import (announcement_delivery, announcements, ballots, outcome_notices, outbox, results,
-                round_changes, rounds, sent_messages)
+from pb import (announcements, ballots, multicast, outcome_notices, results, round_changes,
+                rounds)
 from workers import runtime
 from workers.queues import (DELIVER_OUTBOX, FAILURE_TTL_S, RESULT_TTL_S, outbox_job_id,
                             round_job_id)
 
 log = logging.getLogger(__name__)
-MULTICAST_MAX = 500            # user ids per multicast call (Messaging API)
 
 
 def _enqueue_delivery(outbox_ids: list[int]) -> None:
@@ -43,39 +42,6 @@ def _enqueue_delivery(outbox_ids: list[int]) -> None:
     for outbox_id in outbox_ids:
         queue.enqueue(DELIVER_OUTBOX, outbox_id, job_id=outbox_job_id(outbox_id),
                       result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
-
-
-def multicast_batches(conn: psycopg.Connection, recipients: list[tuple[str, str]],
-                      compose, *, topic: str | None = None, district: str | None = None,
-                      round_id: int | None = None, not_before=None) -> list[int]:
-    """Write outbox multicast rows: recipients grouped by language, ≤500 per row.
-
-    Args:
-        recipients: (LINE user id, language) pairs.
-        compose: language → the LINE messages (1–5).
-        topic: with it, each row is tagged for the admin's "messages sent" view
-            (:mod:`pb.sent_messages`) for the group ``district`` / ``round_id``.
-        not_before: the earliest send time (quiet hours), default now.
-
-    Returns:
-        the outbox ids, to deliver after the commit.
-    """
-    by_language: dict[str, list[str]] = {}
-    for user_id, language in recipients:
-        by_language.setdefault(language if language in catalog.LANGUAGES else "th", []).append(user_id)
-    ids = []
-    for language in sorted(by_language):
-        users = by_language[language]
-        messages = compose(language)
-        for start in range(0, len(users), MULTICAST_MAX):
-            batch = users[start:start + MULTICAST_MAX]
-            outbox_id = outbox.add(conn, kind="multicast", messages=messages, recipients=batch,
-                                   not_before=not_before)
-            if topic:
-                sent_messages.tag(conn, outbox_id, topic, len(batch), district=district,
-                                  round_id=round_id)
-            ids.append(outbox_id)
-    return ids
 
 
 def notify_round_open(round_id: int) -> int:
@@ -94,9 +60,9 @@ def notify_round_open(round_id: int) -> int:
         found = rounds.load(conn, round_id)
         assert found is not None
         recipients = rounds.residents_in_scope(conn, found.district)
-        ids = multicast_batches(conn, recipients,
-                                lambda language: notices.open_notice(found, language, catalog.t),
-                                topic="round_open", district=found.district, round_id=round_id)
+        ids = multicast.ids(multicast.write(
+            conn, recipients, lambda language: notices.open_notice(found, language, catalog.t),
+            topic="round_open", district=found.district, round_id=round_id))
     log.info("round %s open notice: %s residents in %s batches", round_id, len(recipients), len(ids))
     _enqueue_delivery(ids)
     return len(ids)
@@ -183,10 +149,10 @@ def notify_round_result(round_id: int) -> int:
         titles = {p.code: p.title for p in rounds.projects_of(conn, round_id)}
         url = f"{rt.settings.public_base_url}/results/{round_id}"
         recipients = ballots.voters_to_tell(conn, round_id)
-        ids = multicast_batches(
+        ids = multicast.ids(multicast.write(
             conn, recipients,
             lambda language: notices.result_notice(found, chosen, titles, language, url, catalog.t),
-            topic="round_result", district=found.district, round_id=round_id)
+            topic="round_result", district=found.district, round_id=round_id))
         ids += _tell_outcomes(conn, found, url)
     _enqueue_delivery(ids)
     return len(ids)
@@ -197,22 +163,20 @@ def _tell_outcomes(conn: psycopg.Connection, found: rounds.Round, url: str) -> l
     hours: the rows wait until 08:00), grouped by language and projects, ≤500 per row."""
     groups: dict[tuple[str, tuple[str, ...]], list[outcome_notices.OutcomeNotice]] = {}
     for notice in outcome_notices.claim(conn, found.id):
-        language = notice.language if notice.language in catalog.LANGUAGES else "th"
-        groups.setdefault((language, tuple(notice.titles)), []).append(notice)
-    not_before = announcement_delivery.next_allowed(announcements.clock())
+        groups.setdefault((multicast.language_of(notice.language), tuple(notice.titles)),
+                          []).append(notice)
+    not_before = multicast.quiet_start(announcements.clock())
     ids = []
-    for (language, titles), group in sorted(groups.items()):
-        messages = notices.outcome_notice(found, list(titles), language, url, catalog.t)
-        for start in range(0, len(group), MULTICAST_MAX):
-            batch = group[start:start + MULTICAST_MAX]
-            outbox_id = outbox.add(conn, kind="multicast", messages=messages,
-                                   recipients=[n.line_user_id for n in batch],
-                                   not_before=not_before)
-            sent_messages.tag(conn, outbox_id, "project_outcome", len(batch),
-                              district=found.district, round_id=found.id)
-            for notice in batch:
-                outcome_notices.record_outbox(conn, notice, outbox_id)
-            ids.append(outbox_id)
+    for (_language, titles), group in sorted(groups.items()):
+        for batch in multicast.write(
+                conn, group,
+                lambda language, titles=titles: notices.outcome_notice(
+                    found, list(titles), language, url, catalog.t),
+                address=lambda n: (n.line_user_id, n.language), not_before=not_before,
+                topic="project_outcome", district=found.district, round_id=found.id):
+            for notice in batch.members:
+                outcome_notices.record_outbox(conn, notice, batch.outbox_id)
+            ids.append(batch.outbox_id)
     return ids
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import district, follow
+from bot.handlers import district
 from pb import communities
 
 PAGE_SIZE = 10          # + "more", "no community", "cancel": within LINE's 13 quick replies
@@ -26,21 +26,6 @@ SEARCH_MAX_CHARS = 60   # a longer text is not a community name
 def _action(ctx: Context, label: str, display: str | None = None, **values: str | int) -> dict:
     return m.postback_action(label, m.postback_data("comm", **values),
                              display_text=display or label)
-
-
-def _ready(ctx: Context) -> bool:
-    """True when the resident may choose a community (consent and a district);
-    otherwise guides them to the step they still owe."""
-    resident = ctx.resident
-    if resident is None or not resident.followed:
-        follow.on_follow(ctx)
-    elif not resident.has_consented:
-        ctx.reply(m.text(ctx.t("consent_needed")), *follow.consent_prompt(ctx))
-    elif resident.district is None:
-        ctx.reply(district.district_prompt(ctx))
-    else:
-        return True
-    return False
 
 
 def _choices(ctx: Context, typed: str, page: int) -> tuple[list[dict], int]:
@@ -60,7 +45,7 @@ def _choices(ctx: Context, typed: str, page: int) -> tuple[list[dict], int]:
 
 def on_typed(ctx: Context, _text: str = "") -> None:
     """Typed "ชุมชน" / "community", the "my community" button: the list and the search."""
-    if _ready(ctx):
+    if district.ready(ctx):
         start(ctx)
 
 
@@ -157,7 +142,7 @@ def on_postback(ctx: Context, values: dict[str, str]) -> None:
     step = STEPS.get(values.get("c", ""))
     if step is None:
         ctx.reply(m.text(ctx.t("stale_action")))
-    elif _ready(ctx):
+    elif district.ready(ctx):
         step(ctx, values)
 
 

@@ -22,28 +22,13 @@ from bot import messages as m
 from bot.context import Context
 from bot.council_messages import ask_action, district_name
 from bot.handlers import abuse as guard
-from bot.handlers import district, follow
+from bot.handlers import district
 from nlp.similar_rule import rule_for
 from pb import council, council_questions
 from pb.thaidate import be_date, be_datetime
 
 KEY = "council_question"
 TEXT_SHOWN = 220
-
-
-def _ready(ctx: Context) -> bool:
-    """Consent and a district first; False (and guided) when missing."""
-    resident = ctx.resident
-    if resident is None or not resident.followed:
-        follow.on_follow(ctx)
-        return False
-    if not resident.has_consented:
-        ctx.reply(m.text(ctx.t("consent_needed")), *follow.consent_prompt(ctx))
-        return False
-    if resident.district is None:
-        ctx.reply(district.district_prompt(ctx))
-        return False
-    return True
 
 
 def _open_meeting(ctx: Context, process_id: int) -> council.Meeting | None:
@@ -75,7 +60,7 @@ def _cancel_action(ctx: Context, nonce: str) -> dict:
 
 def start(ctx: Context, process_id: int) -> None:
     """Ask for the question to meeting ``process_id`` and wait for it."""
-    if not _ready(ctx):
+    if not district.ready(ctx):
         return
     meeting = _open_meeting(ctx, process_id)
     if meeting is None:
@@ -90,7 +75,7 @@ def start(ctx: Context, process_id: int) -> None:
 
 def on_typed(ctx: Context, _text: str = "") -> None:
     """Typed "ถามสภา" / "ask council": the open window of the resident's district, if any."""
-    if not _ready(ctx):
+    if not district.ready(ctx):
         return
     assert ctx.resident is not None
     open_now = council.open_window_of_district(ctx.conn, ctx.resident.district)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import messages as m
 from bot.context import Context
+from bot.handlers import follow
 from pb import districts, residents
 
 PAGE_SIZE = 12  # 12 districts + "more" = 13 quick-reply items, LINE's maximum
@@ -24,6 +25,21 @@ def district_prompt(ctx: Context, key: str = "district_question", page: int = 0)
     items.append(m.postback_action(ctx.t("more_districts"),
                                    m.postback_data("districts", p=(page + 1) % pages)))
     return m.text(ctx.t(key), quick_reply=items)
+
+
+def ready(ctx: Context) -> bool:
+    """True when the resident may take part in their district (following, consent given,
+    a district chosen); otherwise False, and they are guided to the step they still owe."""
+    resident = ctx.resident
+    if resident is None or not resident.followed:
+        follow.on_follow(ctx)
+    elif not resident.has_consented:
+        ctx.reply(m.text(ctx.t("consent_needed")), *follow.consent_prompt(ctx))
+    elif resident.district is None:
+        ctx.reply(district_prompt(ctx))
+    else:
+        return True
+    return False
 
 
 def saved_message(ctx: Context, name: str) -> dict:

@@ -383,6 +383,21 @@ def on_unregister(ctx: Context, found: Hearing, values: dict[str, str]) -> None:
     ctx.reply(m.text(ctx.t("hear_unregistered" if done else "hear_not_registered")))
 
 
+def my_data_line(ctx: Context) -> str:
+    """The "my data" lines about hearings (PDPA right of access): each hearing the resident
+    answered, how many answers, and the session they registered for; "" when none."""
+    assert ctx.resident is not None
+    lines = []
+    for part in hearing_answers.of_resident(ctx.conn, ctx.resident.id):
+        title = part.title_en if ctx.language == "en" and part.title_en else part.title
+        line = ctx.tn("hear_my_data_item", part.answers, title=m.clip(title, 80))
+        if part.session_place and part.session_starts_at:
+            line += ctx.t("hear_my_data_session", place=part.session_place,
+                          when=be_datetime(part.session_starts_at))
+        lines.append(line)
+    return "\n".join(lines)
+
+
 COMMANDS = {
     "start": on_start,
     "q": on_ask,

@@ -26,23 +26,8 @@ from linebot.v3.webhooks import ImageMessageContent
 from bot import conversation
 from bot import messages as m
 from bot.context import Context
-from bot.handlers import district, follow
+from bot.handlers import district
 from pb import ideas, photos
-
-
-def _gate(ctx: Context) -> bool:
-    """True when the resident may attach things; otherwise answers with the step they owe."""
-    resident = ctx.resident
-    if resident is None or not resident.followed:
-        follow.on_follow(ctx)
-        return False
-    if not resident.has_consented:
-        ctx.reply(m.text(ctx.t("consent_needed")), *follow.consent_prompt(ctx))
-        return False
-    if resident.district is None:
-        ctx.reply(district.district_prompt(ctx))
-        return False
-    return True
 
 
 def _target(ctx: Context) -> tuple[ideas.Idea | None, bool]:
@@ -69,7 +54,7 @@ def _answer(ctx: Context, idea_id: int | None, full_idea: int | None = None) -> 
 
 def on_image(ctx: Context) -> None:
     """An image message."""
-    if not _gate(ctx):
+    if not district.ready(ctx):   # may attach things; else guided to the step owed
         return
     assert ctx.resident is not None
     message = ctx.event.message

@@ -22,7 +22,7 @@ from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
 from bot.handlers import community, follow
-from bot.handlers import council
+from bot.handlers import council, hearing
 from pb import erasure, erasure_ledger, ideas, photos, residents, supports
 from pb.thaidate import be_date
 
@@ -117,7 +117,8 @@ def my_data(ctx: Context, _values: dict[str, str] | None = None) -> None:
         ballots=ctx.t("ballots_none_yet") if not ballots else ballots,
         news=ctx.t("no_word") if resident.announcements_opt_out else ctx.t("yes_word"),
         pending=_pending_summary(ctx, resident.id),
-    ), community_line, council.my_data_line(ctx)])), quick_reply=menu_quick_replies(ctx)))
+    ), community_line, council.my_data_line(ctx), hearing.my_data_line(ctx)])),
+        quick_reply=menu_quick_replies(ctx)))
 
 
 def ask_erase(ctx: Context, _values: dict[str, str] | None = None) -> None:

@@ -35,7 +35,7 @@ import numpy as np
 from bot import conversation, intake
 from bot import messages as m
 from bot.context import Context
-from nlp.similar_rule import SimilarRule, pick
+from nlp.similar_rule import SimilarRule, one_per_group, pick
 from pb import duplicates, ideas, processes, similar_settings, supports
 
 MAX_SHOWN = 3
@@ -82,20 +82,8 @@ def find(ctx: Context, process_id: int, grouping: np.ndarray,
         metres = None
     order, is_near = pick(np.array([f.similarity for f in found]), metres,
                           the_rule.with_values(max_shown=CANDIDATES))
-    shown: list[ideas.SimilarIdea] = []
-    clusters_seen: set[int] = set()
-    for k in order:
-        candidate = found[int(k)]
-        if candidate.id == exclude_idea:
-            continue
-        if candidate.cluster_id is not None:
-            if candidate.cluster_id in clusters_seen:
-                continue
-            clusters_seen.add(candidate.cluster_id)
-        shown.append(candidate)
-        if len(shown) == MAX_SHOWN:
-            break
-    return shown, is_near
+    ordered = (found[int(k)] for k in order if found[int(k)].id != exclude_idea)
+    return one_per_group(ordered, lambda idea: idea.cluster_id, MAX_SHOWN), is_near
 
 
 def offer(ctx: Context, process_id: int, body: str, grouping: np.ndarray,

@@ -12,16 +12,14 @@ up its first plan and sent it to the district; the third is drafting one.
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
-from pathlib import Path
 
 import psycopg
 
 from pb import communities, community_plan_review, community_plans, ideas, processes
 from pb.scope import Scope
+from siang.seeds.traffy import reports_by_category
 
-SAMPLE_CSV = Path(__file__).resolve().parents[2] / "data" / "traffy_sample" / "ideas_sample.csv"
 PER_CATEGORY = 5
 CATEGORIES = 4
 #: (name, BMA type, committee contact): typical names; contacts are placeholders.
@@ -43,18 +41,6 @@ PROJECTS = {
 }
 
 
-def _reports(district: str) -> dict[str, list[str]]:
-    """Traffy report texts of ``district`` by category, most reported categories first."""
-    by_category: dict[str, list[str]] = defaultdict(list)
-    with SAMPLE_CSV.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            text = " ".join((row.get("text") or "").split())
-            if row.get("district") == district and row.get("category") and 10 <= len(text) <= 500:
-                by_category[row["category"]].append(text)
-    ordered = sorted(by_category.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return dict(ordered[:CATEGORIES])
-
-
 def seed(conn: psycopg.Connection, districts: list[str]) -> dict[str, int]:
     """Seed the registry and plans of the first of ``districts`` with Traffy reports and
     no community registered yet. Runs in the caller's transaction.
@@ -69,7 +55,7 @@ def seed(conn: psycopg.Connection, districts: list[str]) -> dict[str, int]:
     system = Scope.system()
     chosen, reports = None, {}
     for district in districts:
-        reports = _reports(district)
+        reports = reports_by_category(district, CATEGORIES)
         taken = conn.execute("SELECT 1 FROM communities WHERE district = %s LIMIT 1",
                              (district,)).fetchone()
         if reports and taken is None:

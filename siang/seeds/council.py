@@ -11,18 +11,16 @@ are computed as for ideas (:func:`pb.council_questions.groups`).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections import defaultdict
-from pathlib import Path
 
 import psycopg
 
 from pb import council, council_meetings
+from pb.processes import fiscal_year_be
 from pb.scope import Scope
-from pb.thaidate import BANGKOK
+from pb.thaidate import BANGKOK, be_date
+from siang.seeds.traffy import reports_by_category
 
-SAMPLE_CSV = Path(__file__).resolve().parents[2] / "data" / "traffy_sample" / "ideas_sample.csv"
 GROUPS = 4                  # categories made into question groups
 PER_GROUP = 6               # questions per group, at most
 MEMBERS = (
@@ -32,18 +30,6 @@ MEMBERS = (
     ("นายสมศักดิ์ อาสา", "อาสาสมัครป้องกันภัยฝ่ายพลเรือน (อปพร.)"),
     ("นางบุญมี สุขใจ", "ผู้สูงอายุ"),
 )
-
-
-def _reports(district: str) -> dict[str, list[str]]:
-    """Traffy report texts of ``district`` by category, most reported categories first."""
-    by_category: dict[str, list[str]] = defaultdict(list)
-    with SAMPLE_CSV.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            text = " ".join((row.get("text") or "").split())
-            if row.get("district") == district and row.get("category") and 10 <= len(text) <= 500:
-                by_category[row["category"]].append(text)
-    ordered = sorted(by_category.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return dict(ordered[:GROUPS])
 
 
 def seed(conn: psycopg.Connection, districts: list[str]) -> dict[str, int]:
@@ -58,18 +44,18 @@ def seed(conn: psycopg.Connection, districts: list[str]) -> dict[str, int]:
     system = Scope.system()
     chosen, reports = None, {}
     for district in districts:
-        reports = _reports(district)
+        reports = reports_by_category(district, GROUPS)
         if reports and council.council_of_district(conn, district) is None:
             chosen = district
             break
     if chosen is None:
         raise ValueError("no demo district with Traffy reports and no council")
     today = dt.datetime.now(BANGKOK)
-    council_id = council.create_council(conn, system, chosen, f"สภาคนเมืองเขต{chosen}",
-                                        (today - dt.timedelta(days=200)).date())
+    fy_first, _fy_last = council.fiscal_year_bounds(fiscal_year_be(today.date()))
+    set_up = min((today - dt.timedelta(days=200)).date(), fy_first - dt.timedelta(days=30))
+    council_id = council.create_council(conn, system, chosen, f"สภาคนเมืองเขต{chosen}", set_up)
     for name, group in MEMBERS:
-        council.add_member(conn, system, council_id, name, group,
-                           (today - dt.timedelta(days=200)).date(),
+        council.add_member(conn, system, council_id, name, group, set_up,
                            (today + dt.timedelta(days=530)).date())
     held_at = (today - dt.timedelta(days=30)).replace(hour=13, minute=30, second=0, microsecond=0)
     held_id = council_meetings.create_meeting(
@@ -115,5 +101,50 @@ def seed(conn: psycopg.Connection, districts: list[str]) -> dict[str, int]:
         opens_at=today - dt.timedelta(hours=1), closes_at=next_at - dt.timedelta(days=1))
     upcoming = council.get_meeting(conn, system, next_id)
     council_meetings.open_window(conn, system, next_id, upcoming.version)
-    return {"councils": 1, "members": len(MEMBERS), "meetings": 2, "questions": questions,
-            "question_groups": len(group_ids)}
+    monthly = _monthly_meetings(conn, system, council_id, chosen, today, held_at)
+    return {"councils": 1, "members": len(MEMBERS), "meetings": 2 + monthly,
+            "questions": questions, "question_groups": len(group_ids)}
+
+
+def monthly_dates(today: dt.datetime, skip: dt.datetime) -> list[dt.datetime]:
+    """One meeting time (Bangkok) in each month of ``today``'s fiscal year up to today,
+    already past, except the month of ``skip`` (the meeting with questions).
+
+    The BMA's council meets at least once a month (issue 18; the ``council_monthly``
+    indicator, :func:`pb.council.indicator_monthly`): day 15 at 13:30 in past months,
+    day 1 at 13:30 this month, or halfway through today so far if that is still ahead.
+    """
+    first, _last = council.fiscal_year_bounds(fiscal_year_be(today.date()))
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (today.year, today.month):
+        start = dt.datetime(year, month, 1, tzinfo=BANGKOK)
+        when = start.replace(day=15, hour=13, minute=30)
+        if (year, month) == (today.year, today.month):
+            when = start.replace(hour=13, minute=30)
+            if when >= today - dt.timedelta(minutes=5):
+                when = (start + (today - start) / 2).replace(second=0, microsecond=0)
+        if (year, month) != (skip.year, skip.month):
+            out.append(when)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _monthly_meetings(conn: psycopg.Connection, system: Scope, council_id: int, district: str,
+                      today: dt.datetime, held_at: dt.datetime) -> int:
+    """The council's other monthly meetings of this fiscal year so far, held and published
+    (minutes only: the residents' questions are on the meeting of ``held_at``)."""
+    made = 0
+    for meets_at in monthly_dates(today, held_at):
+        meeting_id = council_meetings.create_meeting(
+            conn, system, council_id, meets_at=meets_at,
+            place=f"ห้องประชุมสำนักงานเขต{district} ชั้น 3",
+            opens_at=meets_at - dt.timedelta(days=14), closes_at=meets_at - dt.timedelta(hours=1))
+        meeting = council.get_meeting(conn, system, meeting_id)
+        council_meetings.publish(
+            conn, system, meeting_id, meeting.version,
+            f"การประชุมสภาคนเมืองเขต{district} ประจำเดือน วันที่ {be_date(meets_at)}: "
+            "ติดตามความคืบหน้าการแก้ไขเรื่องที่ประชาชนแจ้งผ่าน Traffy Fondue และ LINE "
+            "สำนักงานเขตรายงานผลการดำเนินงานของฝ่ายโยธาและฝ่ายรักษาความสะอาด", {})
+        made += 1
+    return made
