@@ -249,6 +249,41 @@ def demo(exit_after: bool, n_ideas: int, ideas_per_resident: int, port: int, sim
     sys.exit(run_demo(options))
 
 
+@main.command()
+@click.option("--preset", type=click.Choice(["small", "city"]), default="small", show_default=True,
+              help="small: 3 districts, 300 residents, 2,000 ideas, 1,500 ballots; city: 50, "
+                   "10,000, 50,000, 100,000.")
+@click.option("--residents", type=int, default=None)
+@click.option("--ideas", type=int, default=None)
+@click.option("--ballots", type=int, default=None, help="Chat and paper (5 %) ballots.")
+@click.option("--districts", type=int, default=None)
+@click.option("--faults", is_flag=True, help="Kill workers, flush Redis, restart PostgreSQL, "
+                                             "LINE errors (the fault plan).")
+@click.option("--seed", type=int, default=17, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Conversation worker processes (besides the upkeep worker).")
+@click.option("--concurrency", type=int, default=24, show_default=True,
+              help="Residents acting at once.")
+@click.option("--embedder", "kind", type=click.Choice(["e5", "fake"]), default="e5",
+              show_default=True)
+def simulate(preset: str, residents: int | None, ideas: int | None, ballots: int | None,
+             districts: int | None, faults: bool, seed: int, workers: int, concurrency: int,
+             kind: str) -> None:
+    """One city through a whole PB cycle (issue 17); exits 1 when an invariant fails.
+
+    Output: progress, the invariants, var/simulate/<run>/report.html and one JSON line last.
+    """
+    from siang.simulate.city import PRESETS, Options, simulate as run_simulation
+
+    sizes = dict(PRESETS[preset])
+    for key, value in (("residents", residents), ("ideas", ideas), ("ballots", ballots),
+                       ("districts", districts)):
+        if value is not None:
+            sizes[key] = value
+    sys.exit(run_simulation(Options(**sizes, faults=faults, seed=seed, workers=workers,
+                                    concurrency=concurrency, embedder=kind)))
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("name")
 @click.option("--rates", default="", help="webhook: comma-separated events/s, e.g. 50,100,200.")
@@ -290,7 +325,7 @@ def line() -> None:
               help="Draw the image again first (needs Pillow and Debian's fonts-thai-tlwg).")
 @click.option("--keep-old", is_flag=True, help="Keep older Siang rich menus instead of deleting them.")
 def line_richmenu(image: Path | None, redraw: bool, keep_old: bool) -> None:
-    """Create the six-area rich menu, upload its image and make it the default.
+    """Create the seven-area rich menu, upload its image and make it the default.
 
     Inputs: LINE_*, the image. Output: one JSON line {"richMenuId", "default"}.
     """

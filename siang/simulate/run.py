@@ -1,0 +1,200 @@
+"""The processes of one simulated city, started as an operator starts them.
+
+Servers: the embedded PostgreSQL and Redis under ``var/simulate/<run>/`` (or
+``DATABASE_URL``/``REDIS_URL``: then a database of the run's own is made on
+that server), migrated by :func:`siang.services.bring_up`. Processes: the
+Procfile's lines (:func:`siang.up.read_procfile`, the environment of
+:func:`siang.up.child_env`): ``web`` (gunicorn), ``worker`` ×N (conversation,
+each with its sweeper), ``upkeep`` and ``linesim`` (the LINE emulator), each
+logging to ``logs/<name>.log``. A sampler thread records each process's
+resident memory and the queue depths once a second.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import requests
+
+from bot.settings import Settings
+from siang.bench.harness import Harness, free_port
+from siang.services import EmbeddedServices, bring_up
+from siang.up import PROCFILE, child_env, local_settings, read_procfile
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN_USER = "simadmin"
+
+
+class Run:
+    """One simulation's servers and processes, stopped by :meth:`close`.
+
+    Attributes (the fault plan's contract): ``worker_procs`` (conversation
+    workers' Popen), ``redis_url``, ``conninfo``, ``emulator`` (a
+    :class:`linesim.client.SimClient`), ``t0`` (``time.monotonic()`` at start);
+    methods :meth:`restart_worker`, :meth:`stop_postgres`, :meth:`start_postgres`.
+    """
+
+    def __init__(self, run_dir: Path, *, embedder: str = "e5", workers: int = 2) -> None:
+        self.run_dir = run_dir
+        self.log_dir = run_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.t0 = time.monotonic()
+        models = run_dir / "models"
+        if not models.exists():      # the packaged model, shared with the demo
+            (REPO / "var" / "models").mkdir(parents=True, exist_ok=True)
+            models.symlink_to(REPO / "var" / "models")
+        self.port, self.sim_port = free_port(), free_port()
+        self.admin_password = secrets.token_urlsafe(12)
+        base = Settings(data_dir=run_dir, embedder=embedder,
+                        database_url=os.environ.get("DATABASE_URL", ""),
+                        redis_url=os.environ.get("REDIS_URL", ""),
+                        public_base_url=f"http://127.0.0.1:{self.port}",
+                        channel_secret=os.environ.get("LINE_CHANNEL_SECRET", ""),
+                        channel_access_token=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN", ""))
+        self.external_db = bool(base.database_url)
+        if self.external_db:          # a database of this run's own on the given server
+            name = "siang_sim_" + run_dir.name.replace("-", "_").lower()
+            with psycopg.connect(base.database_url, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {name}")
+            base = base.replace(database_url=psycopg.conninfo.make_conninfo(
+                base.database_url, dbname=name))
+        settings, emulated = local_settings(base, self.sim_port)
+        if not emulated:
+            raise RuntimeError("siang simulate runs against the LINE emulator: unset "
+                               "LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN")
+        self.services: EmbeddedServices = bring_up(settings, prepare_model=embedder != "fake")
+        self.settings = self.services.settings
+        self.conninfo = self.settings.database_url
+        self.line_timeout_s = self.settings.line_timeout_s
+        self.redis_url = self.settings.redis_url
+        self.env = child_env(self.settings, self.port, self.sim_port)
+        self.commands = read_procfile(PROCFILE)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.worker_procs: list[subprocess.Popen] = []
+        self.n_workers = workers
+        self.web_url = f"http://127.0.0.1:{self.port}"
+        self.sim_url = f"http://127.0.0.1:{self.sim_port}"
+        self.emulator = None
+        self.peak_rss_mb: dict[str, float] = {}
+        self.samples: list[dict] = []         # {t, queues: {name: depth}}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # --- processes -----------------------------------------------------------------------
+
+    def _spawn(self, name: str, line: str) -> subprocess.Popen:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(["/bin/sh", "-c", "exec " + self.commands[line]], env=self.env,
+                                cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        with self._lock:
+            self.procs[name] = proc
+        return proc
+
+    def start(self) -> None:
+        """Start the Procfile's processes and wait until the web answers, the emulator is
+        up and a conversation worker has its model loaded (``/readyz``)."""
+        from linesim.client import SimClient
+
+        self._spawn("linesim", "linesim")
+        self._spawn("web", "web")
+        for i in range(self.n_workers):
+            self.worker_procs.append(self._spawn(f"worker{i + 1}", "worker"))
+        self._spawn("upkeep", "upkeep")
+        Harness.wait_http(self.web_url + "/healthz", self.procs["web"], timeout_s=120)
+        Harness.wait_http(self.sim_url + "/_sim/limits", self.procs["linesim"], timeout_s=60)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.web_url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        self.emulator = SimClient(self.sim_url, timeout_s=30)
+        threading.Thread(target=self._sample, daemon=True, name="sampler").start()
+
+    def restart_worker(self, i: int) -> None:
+        """Start conversation worker ``i`` again (after the fault plan killed it)."""
+        old = self.worker_procs[i]
+        if old.poll() is None:
+            os.killpg(old.pid, signal.SIGKILL)
+            old.wait(10)
+        self.worker_procs[i] = self._spawn(f"worker{i + 1}", "worker")
+
+    def stop_postgres(self) -> bool:
+        """Stop the embedded PostgreSQL (fast shutdown); False with an external one."""
+        server = self.services.pg_server
+        if server is None:
+            return False
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        return True
+
+    def start_postgres(self) -> bool:
+        """Start the embedded PostgreSQL again; False with an external one."""
+        server = self.services.pg_server
+        if server is None:
+            return False
+        from pgserver._commands import pg_ctl
+
+        socket_dir = psycopg.conninfo.conninfo_to_dict(server.get_uri()).get("host")
+        pg_ctl(["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(server.log), "start"],
+               pgdata=server.pgdata, user=server.system_user)
+        return True
+
+    def check(self) -> None:
+        """Raise if a process other than a (restartable) conversation worker has exited."""
+        for name, proc in list(self.procs.items()):
+            if not name.startswith("worker") and proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see "
+                                   f"{self.log_dir / (name + '.log')}")
+
+    # --- measurements -------------------------------------------------------------------
+
+    def _sample(self) -> None:
+        import redis
+
+        from workers.queues import QUEUE_NAMES
+
+        conn = redis.Redis.from_url(self.redis_url, socket_timeout=1)
+        while not self._stop.wait(1.0):
+            with self._lock:
+                procs = dict(self.procs)
+            for name, proc in procs.items():
+                key = "worker" if name.startswith("worker") else name
+                rss = Harness.rss_mb(proc)
+                self.peak_rss_mb[key] = max(self.peak_rss_mb.get(key, 0.0), rss)
+            try:
+                queues = {kind: int(conn.llen(f"rq:queue:{name}"))
+                          for kind, name in QUEUE_NAMES.items()}
+            except (redis.RedisError, OSError):
+                queues = {}
+            self.samples.append({"t": time.monotonic() - self.t0, "queues": queues})
+
+    def close(self) -> None:
+        """Stop every process, then the servers (and the run's database on an external server)."""
+        self._stop.set()
+        with self._lock:
+            procs = list(self.procs.values())
+        for proc in procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.services.stop()

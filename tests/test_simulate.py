@@ -1,0 +1,49 @@
+"""``siang simulate --preset small --faults``: one city through the whole PB cycle, as CI runs it.
+
+The CLI runs in a subprocess with its own embedded PostgreSQL and Redis (not the
+test's), the Procfile's processes and the LINE emulator; the test reads the JSON
+line it prints last and checks the issue's invariants (issue 17).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from siang.simulate.inputs import PABULIB, TRAFFY_DEV
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not TRAFFY_DEV.exists() or not any(PABULIB.glob("*.pb")),
+                                 reason="needs ../shared/data (Traffy dev, pabulib)")]
+
+FIELDS = ("residents", "ideas_sent", "ideas_stored", "lost", "duplicated", "supports", "clusters",
+          "projects", "rounds", "ballots_sent", "ballots_counted", "tallies_equal_pabutools",
+          "announcements_delivered", "announcement_duplicates", "reply_p50_ms", "reply_p95_ms",
+          "reply_p99_ms", "replies_free", "pushes_paid", "faults_injected", "seconds",
+          "peak_rss_mb")
+
+
+def test_small_preset_with_faults_keeps_every_invariant():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "LINE_CHANNEL_SECRET",
+                        "LINE_CHANNEL_ACCESS_TOKEN", "SIANG_DATA_DIR")}
+    embedder = os.environ.get("SIANG_SIMULATE_EMBEDDER", "fake")
+    done = subprocess.run([sys.executable, "-m", "siang.cli", "simulate", "--preset", "small",
+                           "--faults", "--embedder", embedder],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert tuple(figures) == FIELDS
+    assert figures["lost"] == 0 and figures["duplicated"] == 0
+    assert figures["ideas_stored"] > 0 and figures["ideas_sent"] == 2000
+    assert figures["tallies_equal_pabutools"] is True
+    assert figures["announcement_duplicates"] == 0 and figures["announcements_delivered"] > 0
+    assert figures["rounds"] == 3 and figures["ballots_counted"] > 0
+    assert figures["faults_injected"] > 0
+    assert figures["pushes_paid"] <= 0.01 * (figures["replies_free"] + figures["pushes_paid"]) + 1
