@@ -53,6 +53,7 @@ ACTIONS = {
     "export.projects": _l("downloaded projects as CSV"),
     "export.results": _l("downloaded round results as CSV"),
     "export.community_action_plan": _l("downloaded an action plan's community projects as CSV"),
+    "export.hearing_answers": _l("downloaded a district hearing's answers as CSV"),
     "community.import": _l("imported the community registry"),
     "community_plan.start": _l("started a community development plan"),
     "community_plan.project": _l("added a project to a community plan"),

@@ -11,7 +11,9 @@ The public page is :mod:`admin.public_hearings`.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
@@ -22,7 +24,7 @@ from admin.auth import after_commit, current_scope, db, login_required, write_re
 from admin.hearing_forms import (HearingForm, StepForm, area_choices, error_text, fields_of,
                                  figures)
 from bot import hearing_notices
-from pb import hearing_drafts, hearing_results, hearings
+from pb import audit, hearing_drafts, hearing_results, hearings
 from pb.hearing_questions import HearingError, questions_text
 from pb.hearings import HearingConflict
 from pb.thaidate import BANGKOK
@@ -143,9 +145,15 @@ def summary(hearing_id: int):
 @bp.get("/<int:hearing_id>/export.csv")
 @login_required
 def export(hearing_id: int):
+    """Every answer as CSV; recorded in the audit log like every export (residents' own words)."""
+    scope = current_scope()
     with db() as conn:
-        hearings.get(conn, current_scope(), hearing_id)
+        hearing = hearings.get(conn, scope, hearing_id)
         text = hearing_results.export_csv(conn, hearing_id)
+        districts = hearing.districts
+        audit.record(conn, scope, "export.hearing_answers", "hearing", hearing_id,
+                     district=districts[0] if districts and len(districts) == 1 else None,
+                     after={"rows": len(list(csv.reader(io.StringIO(text)))) - 1})
     return Response(text, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="siang_hearing_{hearing_id}.csv"'})
 

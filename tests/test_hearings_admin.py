@@ -117,6 +117,10 @@ def test_officer_creates_opens_reads_and_publishes(stack, db, chat, signed_in):
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:3] == ["question_no", "question", "kind"] and len(rows) == 1 + 6
     assert not any(r.user_id in exported.get_data(as_text=True) for r in residents)
+    db.commit()
+    assert db.execute("SELECT target_type, target_id, after->>'rows' FROM audit_log "
+                      "WHERE action = 'export.hearing_answers'").fetchall() == [
+        ("hearing", hearing_id, "6")]                     # residents' words leave only on record
 
     assert stack["app"].test_client().get(f"/hearings/{hearing_id}").status_code == 404
     version = hearings.load(db, hearing_id).version
