@@ -496,3 +496,34 @@ def test_community_scope_rules():
     officer = Scope.for_staff(1, "x", "officer", [HOME])
     assert officer.community_id is None and officer.reaches_community(3, HOME)
     assert not officer.reaches_community(3, OTHER)
+
+
+def test_an_officer_cannot_reach_another_districts_community(stack, community_world, db,
+                                                             signed_in):
+    """The district walk with real objects: an officer of HOME gets 404 for every community
+    and community-plan route of OTHER's community, reads and writes alike, and nothing
+    changes; its listings never name that community."""
+    officer = signed_in("officer")
+    officer.get("/admin/communities")
+    other = community_world["other"]
+    before = _plans_snapshot(db)
+    form = {"version": "2", "title": "forged", "priority": "1", "estimated_cost_baht": "1",
+            "year_be": "2569", "community": str(other["community_id"]), "fy": "2569",
+            "note": "forged", "entering": str(other["project_id"]), "summary": "forged"}
+    walked = 0
+    for rule in stack["app"].url_map.iter_rules():
+        if not rule.endpoint.startswith("admin.communit") or not rule.arguments:
+            continue
+        url = rule.build({k: other.get(k, MISSING) for k in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                status = officer.client.get(url).status_code
+            else:
+                status = officer.post(url, dict(form)).status_code
+            expected = {403} if ROUTES[rule.endpoint] == "admin" else {404}
+            assert status in expected, (rule.endpoint, method, url, status)
+            walked += 1
+    assert walked >= 9                  # every community route that takes an id
+    for url in ("/admin/communities", "/admin/community-plans?fy=2569"):
+        assert other["name"] not in officer.get(url).get_data(as_text=True), url
+    assert _plans_snapshot(db) == before
