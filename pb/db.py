@@ -28,6 +28,13 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     return psycopg.connect(url, **kwargs)
 
 
+#: Seconds a request waits for a pooled connection before PoolTimeout (a webhook then
+#: answers 503 and LINE redelivers). psycopg_pool's default, 30 s, held a webhook past
+#: LINE's timeout during an outage and let the pool's reconnect back-off (1, 2, 4 … s)
+#: grow to half a minute, so recovery after a restart took as long.
+GETCONN_TIMEOUT_S = 5.0
+
+
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> ConnectionPool:
     """A connection pool for a web process; opened lazily, after fork.
 
@@ -40,7 +47,8 @@ def make_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> ConnectionPo
     admin page a 500 (issue 17, found by ``siang simulate --faults``).
     """
     return ConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
-                          kwargs={"connect_timeout": 5}, check=ConnectionPool.check_connection)
+                          kwargs={"connect_timeout": 5}, check=ConnectionPool.check_connection,
+                          timeout=GETCONN_TIMEOUT_S)
 
 
 @dataclass(frozen=True)

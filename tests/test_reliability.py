@@ -170,7 +170,7 @@ def test_postgres_down_webhook_answers_503_then_recovers(tmp_path, services):
         response = post(client, {"events": [text_event("01OUTAGE000000000000000002")]})
         assert response.status_code == 503
         server.ensure_postgres_running()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60          # the pool reconnects with back-off
         status = None
         while time.monotonic() < deadline and status != 200:
             status = post(client, {"events": [text_event("01OUTAGE000000000000000002",
