@@ -82,11 +82,18 @@ class SimClient:
         """Send a past event again with ``deliveryContext.isRedelivery`` true."""
         return self._call("POST", f"/_sim/redeliver/{quote(webhook_event_id, safe='')}")
 
-    def messages(self, user_id: str, since: int = 0, *, with_user: bool = False) -> list[dict[str, Any]]:
-        """Messages the bot sent to the user, oldest first: ``[{seq, via, message, at, ...}]``."""
+    def messages(self, user_id: str, since: int = 0, *, with_user: bool = False,
+                 wait_s: float = 0.0) -> list[dict[str, Any]]:
+        """Messages the bot sent to the user, oldest first: ``[{seq, via, message, at, ...}]``.
+
+        ``wait_s`` > 0 (bot messages only) waits up to that many seconds (at
+        most 25) for the first one after ``since``: a long poll.
+        """
         params: dict[str, Any] = {"since": since}
         if with_user:
             params["with_user"] = 1
+        if wait_s > 0:
+            params["wait"] = round(wait_s, 3)
         return self._call("GET", f"/_sim/users/{quote(user_id, safe='')}/messages", params=params)
 
     def texts(self, user_id: str, since: int = 0) -> list[str]:

@@ -23,6 +23,10 @@ def _bad(status: int, message: str) -> Response:
     return json_response({"error": message}, status)
 
 
+#: The longest a long poll of a transcript is held (below clients' usual 30 s timeout).
+MAX_WAIT_S = 25.0
+
+
 def _since() -> int:
     try:
         return int(request.args.get("since", "0"))
@@ -137,10 +141,18 @@ def user_messages(user_id: str) -> Response:
     """Every message the bot sent this user (reply, push, multicast, broadcast), oldest first.
 
     Query: ``since`` (seq, default 0) returns entries with a larger seq;
-    ``with_user=1`` also returns what the user sent (``from: "user"``).
+    ``with_user=1`` also returns what the user sent (``from: "user"``);
+    ``wait`` (seconds, at most 25) holds the request until the bot's next
+    message after ``since`` arrives: a long poll, instead of polling.
     Each entry: ``{seq, from, via, message, id, at}``.
     """
     with_user = request.args.get("with_user") in ("1", "true", "yes")
+    try:
+        wait_s = min(MAX_WAIT_S, max(0.0, float(request.args.get("wait", "0"))))
+    except ValueError:
+        wait_s = 0.0
+    if wait_s and not with_user:
+        return json_response(platform().wait_for_bot(user_id, _since(), wait_s))
     return json_response(platform().transcript(user_id, _since(), with_user=with_user))
 
 

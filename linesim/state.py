@@ -159,6 +159,8 @@ class Platform:
     def __init__(self, reply_token_ttl_s: float = 60.0,
                  rate_limits: dict[str, float] | None = None) -> None:
         self.lock = threading.RLock()
+        #: Notified whenever the bot's message lands in a transcript (long polls wait on it).
+        self.arrived = threading.Condition(self.lock)
         self.reply_token_ttl_s = reply_token_ttl_s
         self.rate_limits: dict[str, float] = dict(rate_limits or {})
         # Sequences survive a reset so that a poller's ``since`` never goes stale.
@@ -253,6 +255,7 @@ class Platform:
             user = self.users.get(user_id)
             if user is not None:
                 user.loading_until = 0.0  # LINE hides the loading animation when a message arrives
+            self.arrived.notify_all()
             return entry
 
     def record_user_message(self, user_id: str, event: dict[str, Any], *,
@@ -284,6 +287,22 @@ class Platform:
                     continue
                 out.append(copy.deepcopy(m))
             return out
+
+    def wait_for_bot(self, user_id: str, since: int, timeout_s: float) -> list[dict[str, Any]]:
+        """The bot's messages to ``user_id`` after ``since``, waiting up to ``timeout_s``
+        seconds for the first one (a long poll; [] when none came).
+
+        One API call's messages are recorded under one hold of the lock, so a
+        waiter wakes with the whole reply, never half of it.
+        """
+        deadline = time.monotonic() + timeout_s
+        with self.lock:
+            while True:
+                found = self.transcript(user_id, since)
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found
+                self.arrived.wait(remaining)
 
     # reply tokens ---------------------------------------------------------
     def issue_reply_token(self, user_id: str, webhook_event_id: str) -> str:

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import random
 import secrets
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,8 @@ class Options:
     support_share: float = 0.3
     paper_share: float = 0.05
     opt_out_share: float = 0.05
+    probe_share: float = 0.2        # ideas sent as fast as the workers take them: the sustained rate
+    paced_share: float = 0.8        # the rest arrive at this share of the sustained rate
 
 
 def _clock(run) -> SimClock:
@@ -83,6 +86,32 @@ def _people(options: Options, rng: random.Random) -> list[Intent]:
             part = ideas[k * len(ideas) // n:(k + 1) * len(ideas) // n]
             intents.append(Intent("U" + rng.randbytes(16).hex(), district, list(part)))
     return intents
+
+
+class Pacer:
+    """Open-loop arrivals: ideas start at ``rate`` per second on average, with exponential
+    gaps (a Poisson process), whoever is free to send them. ``rate`` 0 means no pacing."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.next_at = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.rate:
+            return
+        with self.lock:
+            self.next_at = max(self.next_at, time.monotonic() - 1.0) + self.rng.expovariate(self.rate)
+            at = self.next_at
+        time.sleep(max(0.0, at - time.monotonic()))
+
+
+def _cpu_between(run, start_s: float, end_s: float) -> dict[str, float]:
+    """CPU seconds each process used between two run times (``time.monotonic() - run.t0``)."""
+    before = next((x["cpu"] for x in run.samples if x["t"] >= start_s), {})
+    after = next((x["cpu"] for x in reversed(run.samples) if x["t"] <= end_s), {})
+    return {k: round(v - before.get(k, 0.0), 1) for k, v in sorted(after.items())}
 
 
 class Db:
@@ -161,6 +190,8 @@ def simulate(options: Options) -> int:
         sims = [type(run.emulator)(run.sim_url, timeout_s=30) for _ in range(options.concurrency)]
 
         # --- stage 1: residents join and send ideas --------------------------------------
+        pacer = Pacer(0.0, options.seed)
+
         def ideas_of(k: int, it: Intent) -> None:
             actor = Actor(sims[k % len(sims)], it, stats)
             r = random.Random(options.seed * 1_000_003 + k)
@@ -168,20 +199,40 @@ def simulate(options: Options) -> int:
             if r.random() < options.opt_out_share:
                 actor.opt_out()
             for idea in it.ideas:
+                pacer.wait()
                 actor.send_idea(idea, r, options.support_share)
+
+        def send_all(part: list[tuple[int, Intent]]) -> tuple[int, float, int]:
+            """Ideas sent, seconds taken, latencies recorded before (to slice the stage)."""
+            first, t = len(stats.latencies), time.monotonic()
+            with ThreadPoolExecutor(options.concurrency) as pool:
+                list(pool.map(lambda a: ideas_of(*a), part))
+            return sum(len(i.ideas) for _, i in part), time.monotonic() - t, first
 
         t_ideas = time.monotonic()
         ideas_of(0, intents[0])             # one resident alone: the single-idea rate
         single_rate = len(intents[0].ideas) / max(1e-9, time.monotonic() - t_ideas)
-        with ThreadPoolExecutor(options.concurrency) as pool:
-            list(pool.map(lambda a: ideas_of(*a), list(enumerate(intents))[1:]))
+        rest = list(enumerate(intents))[1:]
+        n_total = sum(len(i.ideas) for i in intents)
+        cut, sent = 0, 0                    # the probe: the first probe_share of the ideas
+        while cut < len(rest) and sent < options.probe_share * n_total:
+            sent += len(rest[cut][1].ideas)
+            cut += 1
+        probe_ideas, probe_s, _ = send_all(rest[:cut])
+        sustained = probe_ideas / max(1e-9, probe_s)
+        pacer.rate = options.paced_share * sustained
+        print(f"ideas: {probe_ideas} at full speed in {probe_s:.0f} s: sustained "
+              f"{sustained:.1f} ideas/s; the rest arrive at {pacer.rate:.1f}/s", flush=True)
+        paced_ideas, paced_s, paced_from = send_all(rest[cut:])
+        paced_latencies = [lat for _, lat in stats.latencies[paced_from:]]
         idea_seconds = time.monotonic() - t_ideas
-        idea_latencies = [lat for _, lat in stats.latencies]
+        idea_cpu = _cpu_between(run, t_ideas - run.t0, time.monotonic() - run.t0)
         n_sent = sum(len(i.ideas) for i in intents)
-        print(f"ideas: {n_sent} sent in {idea_seconds:.0f} s ({n_sent / idea_seconds:.1f} ideas/s)",
-              flush=True)
+        print(f"ideas: {n_sent} sent in {idea_seconds:.0f} s; paced part {paced_ideas} at "
+              f"{paced_ideas / max(1e-9, paced_s):.1f} ideas/s, reply p95 "
+              f"{percentile_ms(paced_latencies, 95):.0f} ms", flush=True)
         conn = Db(run.conninfo)
-        _settle(conn, run)
+        _settle(conn, run, timeout_s=max(900.0, 0.05 * n_sent))
 
         # --- stage 2: staff review and cost projects, open rounds -----------------------
         browser = staff.Browser(run.web_url, ADMIN_USER, run.admin_password)
@@ -217,7 +268,8 @@ def simulate(options: Options) -> int:
         voters = [i for i in intents if i.district in by_plan]
         confirms = {id(i): n_chat // len(voters) + (1 if k < n_chat % len(voters) else 0)
                     for k, i in enumerate(voters)}
-        mappings = {p.district: inputs.by_cost_rank(approvals, p.costs) for p in plans}
+        pools = {p.district: inputs.approval_pool(approvals, inputs.by_cost_rank(approvals, p.costs),
+                                                  p.k) for p in plans}
 
         def vote_of(k: int, it: Intent) -> None:
             p = by_plan[it.district]
@@ -226,7 +278,7 @@ def simulate(options: Options) -> int:
             cost_of = dict(enumerate(p.costs))
             for _ in range(confirms[id(it)]):
                 for _try in range(20):        # a change of mind is a different set
-                    picks = inputs.approval_sets(approvals, mappings[p.district], 1, p.k, r)[0]
+                    picks = inputs.approval_sets(pools[p.district], 1, r)[0]
                     if sorted(picks) != it.ballot:
                         break
                 else:
@@ -237,6 +289,7 @@ def simulate(options: Options) -> int:
         with ThreadPoolExecutor(options.concurrency) as pool:
             list(pool.map(lambda a: vote_of(*a), enumerate(voters)))
         vote_seconds = time.monotonic() - t_vote
+        vote_cpu = _cpu_between(run, t_vote - run.t0, time.monotonic() - run.t0)
         ballots_sent = sum(i.confirms for i in voters)
         print(f"votes: {ballots_sent} confirmed in {vote_seconds:.0f} s", flush=True)
 
@@ -245,7 +298,7 @@ def simulate(options: Options) -> int:
         for n, p in enumerate(plans):
             share = n_paper // len(plans) + (1 if n < n_paper % len(plans) else 0)
             rows = [(f"P{p.round_id}-{j:05d}", s) for j, s in enumerate(
-                inputs.approval_sets(approvals, mappings[p.district], share, p.k, rng))]
+                inputs.approval_sets(pools[p.district], share, rng))]
             staff.import_paper(browser, p, rows)
             paper_refs += len(rows)
         for p in plans:
@@ -302,11 +355,16 @@ def simulate(options: Options) -> int:
         }
         extra = {"run": run_dir.name, "idea_stage_s": round(idea_seconds, 1),
                  "ideas_per_s": round(n_sent / idea_seconds, 2),
-                 "idea_stage_p95_ms": round(percentile_ms(idea_latencies, 95), 1),
-                 "vote_stage_s": round(vote_seconds, 1), "notices_sent": int(kinds.get("notice", 0)),
+                 "sustained_ideas_per_s": round(sustained, 2),
+                 "paced_ideas_per_s": round(paced_ideas / max(1e-9, paced_s), 2),
+                 "idea_stage_p95_ms": round(percentile_ms(paced_latencies, 95), 1),
+                 "idea_stage_p50_ms": round(percentile_ms(paced_latencies, 50), 1),
+                 "idea_stage_cpu_s": idea_cpu,
+                 "vote_stage_s": round(vote_seconds, 1), "vote_stage_cpu_s": vote_cpu, "notices_sent": int(kinds.get("notice", 0)),
                  "redelivered": stats.redelivered, "vote_problems": stats.vote_problems, "staff_requests": browser.requests,
                  "single_resident_ideas_per_s": round(single_rate, 2),
-                 "rate_ratio": round(n_sent / idea_seconds / single_rate, 2) if single_rate else None,
+                 "rate_ratio": round(sustained / single_rate, 2) if single_rate else None,
+                 "cpu_s": {k: round(v) for k, v in sorted(run.cpu_s.items())},
                  "fault_events": plan.events}
         charts = _charts(conn, run, intents, plans, stats, plan, kinds)
         report.write(run_dir / "report.html", {**figures, **extra}, charts, checks)

@@ -113,14 +113,17 @@ def by_cost_rank(instance: PbInstance, costs: list[int]) -> dict[int, str]:
             for r, i in enumerate(ours)}
 
 
-def approval_sets(instance: PbInstance, mapping: dict[int, str], n: int, k: int,
-                  rng: random.Random) -> list[list[int]]:
-    """``n`` approval sets over district project indexes: each one real voter's set,
-    kept to the mapped projects and at most ``k`` (in the voter's order); voters
-    whose set has none of them are skipped."""
+def approval_pool(instance: PbInstance, mapping: dict[int, str], k: int) -> list[list[int]]:
+    """Every real voter's approval set over district project indexes: kept to the
+    mapped projects and at most ``k`` (in the voter's order); voters whose set has
+    none of them are left out. Computed once per district: the sets are drawn from it."""
     back = {pid: i for i, pid in mapping.items()}
-    usable = [[back[p] for p in v.project_ids if p in back][:k] for v in instance.votes]
+    usable = [list(dict.fromkeys(back[p] for p in v.project_ids if p in back))[:k]
+              for v in instance.votes]
     usable = [u for u in usable if u]
-    if not usable:                       # no overlap at all: everyone picks the cheapest
-        usable = [[min(mapping)]]
-    return [list(dict.fromkeys(rng.choice(usable))) for _ in range(n)]
+    return usable or [[min(mapping)]]    # no overlap at all: everyone picks the cheapest
+
+
+def approval_sets(pool: list[list[int]], n: int, rng: random.Random) -> list[list[int]]:
+    """``n`` approval sets drawn from an :func:`approval_pool` (copies)."""
+    return [list(rng.choice(pool)) for _ in range(n)]

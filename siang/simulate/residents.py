@@ -112,18 +112,15 @@ class Actor:
                 self.stats.redelivered += 1
             result = self.sim.redeliver(result["event"]["webhookEventId"])
         deadline = time.monotonic() + REPLY_TIMEOUT_S
-        pause = 0.02
-        while time.monotonic() < deadline:
-            new = self.sim.messages(self.me.user_id, since=self.seen)
+        while (left := deadline - time.monotonic()) > 0:
+            new = self.sim.messages(self.me.user_id, since=self.seen, wait_s=min(20.0, left))
             if new:
-                time.sleep(0.05)             # the rest of the same reply call
+                time.sleep(0.05)             # a reply's overflow push follows the reply call
                 new = self.sim.messages(self.me.user_id, since=self.seen)
                 self.seen = new[-1]["seq"]
                 with self.stats.lock:
                     self.stats.latencies.append((sent_at, float(new[0]["at"]) - sent_at))
                 return [n["message"] for n in new]
-            time.sleep(pause)
-            pause = min(0.2, pause * 1.5)
         self.me.unanswered += 1
         return []
 

@@ -32,6 +32,23 @@ REPO = Path(__file__).resolve().parents[2]
 ADMIN_USER = "simadmin"
 
 
+def _usage(pid: int) -> tuple[float, float]:
+    """Resident memory (MB) and CPU seconds (user + system, with reaped children's) of a
+    process and its children; (0, 0) if it exited."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        rss = cpu = 0.0
+        for p in [parent, *parent.children(recursive=True)]:
+            times = p.cpu_times()
+            rss += p.memory_info().rss / 2**20
+            cpu += times.user + times.system + times.children_user + times.children_system
+        return rss, cpu
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
+
+
 class Run:
     """One simulation's servers and processes, stopped by :meth:`close`.
 
@@ -84,6 +101,7 @@ class Run:
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
         self.emulator = None
         self.peak_rss_mb: dict[str, float] = {}
+        self.cpu_s: dict[str, float] = {}     # CPU seconds per process (name: its tree)
         self.samples: list[dict] = []         # {t, queues: {name: depth}}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -172,14 +190,38 @@ class Run:
                 procs = dict(self.procs)
             for name, proc in procs.items():
                 key = "worker" if name.startswith("worker") else name
-                rss = Harness.rss_mb(proc)
+                rss, cpu = _usage(proc.pid)
                 self.peak_rss_mb[key] = max(self.peak_rss_mb.get(key, 0.0), rss)
+                if cpu:
+                    self.cpu_s[name] = cpu
+            for name, pid in self._server_pids().items():
+                rss, cpu = _usage(pid)
+                if cpu:
+                    self.cpu_s[name] = cpu
+                    self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss)
+            self.cpu_s["simulator"] = sum(os.times()[:2])
             try:
                 queues = {kind: int(conn.llen(f"rq:queue:{name}"))
                           for kind, name in QUEUE_NAMES.items()}
             except (redis.RedisError, OSError):
                 queues = {}
-            self.samples.append({"t": time.monotonic() - self.t0, "queues": queues})
+            self.samples.append({"t": time.monotonic() - self.t0, "queues": queues,
+                                 "cpu": dict(self.cpu_s)})
+
+    def _server_pids(self) -> dict[str, int]:
+        """The embedded PostgreSQL's postmaster and Redis server pids (none for external ones)."""
+        pids = {}
+        server = self.services.pg_server
+        if server is not None:
+            try:
+                pids["postgres"] = int((Path(server.pgdata) / "postmaster.pid").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        redis_server = self.services.redis
+        pid = getattr(redis_server, "pid", None)
+        if isinstance(pid, int) and pid > 0:
+            pids["redis"] = pid
+        return pids
 
     def close(self) -> None:
         """Stop every process, then the servers (and the run's database on an external server)."""
