@@ -114,7 +114,7 @@ def new():
         try:
             with db() as conn, conn.transaction():
                 project_id, outcome = project_rows.promote(conn, scope, versions, fields)
-                outbox_ids = project_rows.notify_authors(
+                told = project_rows.notify_authors(
                     conn, project_id, _compose(fields.title, fields.district))
         except review.VersionConflict as exc:
             error = conflict_text(exc)
@@ -124,11 +124,11 @@ def new():
             error = _("The clusters are being regrouped right now. Nothing was saved: try "
                       "again in a minute.")
         else:
-            after_commit(refresh=outcome.refresh, outbox_ids=outbox_ids)
+            after_commit(refresh=outcome.refresh, outbox_ids=told.outbox_ids)
             flash(ngettext("Project draft created. %(n)s resident will be told their idea is "
                            "part of it.",
                            "Project draft created. %(n)s residents will be told their idea is part "
-                           "of it.", len(outbox_ids), n=len(outbox_ids)), "success")
+                           "of it.", told.residents, n=told.residents), "success")
             return redirect(url_for("admin.projects.show", project_id=project_id), code=303)
     elif request.method == "POST":
         error = _("Check the fields marked below.")
@@ -247,7 +247,7 @@ def add_cluster(project_id: int):
             project = project_rows.get(conn, scope, project_id)
             outcome = project_rows.add_clusters(conn, scope, project_id, int(version),
                                                 {cluster_id: int(cluster_version)})
-            outbox_ids = project_rows.notify_authors(
+            told = project_rows.notify_authors(
                 conn, project_id, _compose(project.title, project.district))
     except review.VersionConflict as exc:
         flash(conflict_text(exc), "error")
@@ -261,8 +261,8 @@ def add_cluster(project_id: int):
         return redirect(back, code=303)
     except ScopeError:
         abort(404)
-    after_commit(refresh=outcome.refresh, outbox_ids=outbox_ids)
+    after_commit(refresh=outcome.refresh, outbox_ids=told.outbox_ids)
     flash(ngettext("The cluster was added to the project. %(n)s more resident will be told.",
                    "The cluster was added to the project. %(n)s more residents will be told.",
-                   len(outbox_ids), n=len(outbox_ids)), "success")
+                   told.residents, n=told.residents), "success")
     return redirect(url_for("admin.projects.show", project_id=project_id), code=303)

@@ -1,8 +1,8 @@
 """Notices to many residents at once, written as LINE multicast rows in the outbox.
 
 The one place Siang splits a notice to residents into multicast calls (voting
-round notices and outcomes, hearing invitations and summaries, council
-responses, community plan adoptions). The rules it keeps:
+round notices and outcomes, "your idea is part of a project", hearing
+invitations and summaries, council responses, community plan adoptions). The rules it keeps:
 
 * **LINE multicast** (Messaging API ``POST /v2/bot/message/multicast``): at most
   :data:`MAX_RECIPIENTS` (500) user ids and 1 to 5 messages per call
@@ -73,7 +73,8 @@ def write(conn: psycopg.Connection, recipients: Iterable[T], compose: Compose, *
           address: Callable[[T], tuple[str, str]] = _pair,
           not_before: dt.datetime | None = None, topic: str | None = None,
           district: str | None = None, round_id: int | None = None,
-          process_id: int | None = None, community_id: int | None = None,
+          project_id: int | None = None, process_id: int | None = None,
+          community_id: int | None = None,
           batch_size: int = MAX_RECIPIENTS) -> list[Batch[T]]:
     """Write one notice to ``recipients`` as outbox multicast rows.
 
@@ -83,7 +84,8 @@ def write(conn: psycopg.Connection, recipients: Iterable[T], compose: Compose, *
         address: item → (LINE user id, language), for items of another shape.
         not_before: the earliest send time (quiet hours: :func:`quiet_start`); None = now.
         topic: tag each row in :mod:`pb.sent_messages` with this topic and the group
-            (``district``, ``round_id``, ``process_id``, ``community_id``); None = untagged.
+            (``district``, ``round_id``, ``project_id``, ``process_id``, ``community_id``);
+            None = untagged.
         batch_size: user ids per row, 1 to :data:`MAX_RECIPIENTS`.
 
     Returns:
@@ -111,8 +113,8 @@ def write(conn: psycopg.Connection, recipients: Iterable[T], compose: Compose, *
                                    not_before=not_before)
             if topic is not None:
                 sent_messages.tag(conn, outbox_id, topic, len(part), district=district,
-                                  round_id=round_id, process_id=process_id,
-                                  community_id=community_id)
+                                  round_id=round_id, project_id=project_id,
+                                  process_id=process_id, community_id=community_id)
             written.append(Batch(outbox_id, language, [item for _user, item in part]))
     return written
 

@@ -66,13 +66,19 @@ def test_residents_are_told_once_in_their_language(db, ideas_by_residents):
     first = projects.notify_authors(db, project_id, _compose)
     again = projects.notify_authors(db, project_id, _compose)
     db.commit()
-    assert len(first) == 2 and again == []           # alice once (2 ideas), bob; not the unfollower
-    rows = db.execute("SELECT resident_id, recipients, messages FROM outbox ORDER BY id").fetchall()
+    assert first.residents == 2 and again.residents == 0 and again.outbox_ids == []
+    # alice once (2 ideas), bob; not the unfollower: one multicast per language, not a push each
+    rows = db.execute("SELECT kind, recipients, messages FROM outbox ORDER BY id").fetchall()
     db.commit()
-    by_resident = {r[0]: r for r in rows}
-    assert by_resident[ideas_by_residents["alice"]][1] == ["U" + "a" * 32]
-    assert by_resident[ideas_by_residents["alice"]][2][0]["text"] == "th: project"
-    assert by_resident[ideas_by_residents["bob"]][2][0]["text"] == "en: project"
+    assert [r[0] for r in rows] == ["multicast", "multicast"] and len(first.outbox_ids) == 2
+    by_text = {r[2][0]["text"]: r[1] for r in rows}
+    assert by_text == {"en: project": ["U" + "b" * 32], "th: project": ["U" + "a" * 32]}
+    noticed = db.execute("SELECT count(*) FROM project_notices WHERE project_id = %s "
+                         "AND outbox_id = ANY(%s)", (project_id, first.outbox_ids)).fetchone()[0]
+    tagged = db.execute("SELECT sum(recipients) FROM sent_messages WHERE topic = "
+                        "'project_promoted' AND project_id = %s", (project_id,)).fetchone()[0]
+    db.commit()
+    assert noticed == 2 and tagged == 2
 
 
 def test_validation_and_states(db, ideas_by_residents):

@@ -15,6 +15,8 @@ import datetime as dt
 import json
 import random
 import secrets
+import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -162,6 +164,8 @@ def simulate(options: Options) -> int:
     from pb import db as pbdb
     from siang.simulate.run import ADMIN_USER, Run
 
+    # An operator's kill (SIGTERM) stops the city's processes and servers too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(options.seed)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_dir = (REPO / "var" / "simulate" / f"{stamp}-{secrets.token_hex(2)}").absolute()
