@@ -23,7 +23,7 @@ import datetime as dt
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pb import announcements, audit, outbox
+from pb import announcements, audit, multicast, outbox
 from pb.announcement_delivery import send_time
 from pb.scope import Scope
 
@@ -32,10 +32,6 @@ from pb.scope import Scope
 CHUNK = 10_000
 #: The queuing job's first chunk: the first batches reach the senders at once.
 FIRST_CHUNK = 1_000
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def start(conn: psycopg.Connection, scope: Scope, announcement_id: int, version: int,
@@ -147,22 +143,13 @@ def write_chunk(conn: psycopg.Connection, announcement_id: int, *, chunk: int = 
     rows = conn.execute(_residents_sql(audience), {
         "project": project_id, "round": round_id, "district": district, "has_en": has_en,
         "after": after, "chunk": chunk}).fetchall()
-    by_language: dict[str, list[tuple[int, str]]] = {}
-    for language, resident_id, line_user_id in rows:
-        by_language.setdefault(language, []).append((int(resident_id), line_user_id))
-    outbox_ids: list[int] = []
-    members_of: list[int] = []
-    languages: list[str] = []
-    batch_of: list[int] = []
-    for language, members in by_language.items():
-        for part in _chunks(members, batch_size):
-            outbox_id = outbox.add(conn, kind="multicast", messages=messages[language],
-                                   recipients=[user for _rid, user in part],
-                                   not_before=not_before, announcement_id=announcement_id)
-            outbox_ids.append(outbox_id)
-            members_of += [rid for rid, _user in part]
-            languages += [language] * len(part)
-            batch_of += [outbox_id] * len(part)
+    batches_written = multicast.write(
+        conn, rows, messages.__getitem__, address=lambda row: (row[2], row[0]),
+        not_before=not_before, announcement_id=announcement_id, batch_size=batch_size)
+    outbox_ids = multicast.ids(batches_written)
+    members_of = [int(row[1]) for b in batches_written for row in b.members]
+    languages = [b.language for b in batches_written for _row in b.members]
+    batch_of = [b.outbox_id for b in batches_written for _row in b.members]
     # One row per resident (the primary key): nobody can be in two batches.
     conn.execute(
         """INSERT INTO announcement_recipients (announcement_id, resident_id, language, outbox_id)

@@ -2,7 +2,8 @@
 
 The one place Siang splits a notice to residents into multicast calls (voting
 round notices and outcomes, "your idea is part of a project", hearing
-invitations and summaries, council responses, community plan adoptions). The rules it keeps:
+invitations and summaries, council responses, community plan adoptions, and
+the batches of staff announcements). The rules it keeps:
 
 * **LINE multicast** (Messaging API ``POST /v2/bot/message/multicast``): at most
   :data:`MAX_RECIPIENTS` (500) user ids and 1 to 5 messages per call
@@ -74,7 +75,7 @@ def write(conn: psycopg.Connection, recipients: Iterable[T], compose: Compose, *
           not_before: dt.datetime | None = None, topic: str | None = None,
           district: str | None = None, round_id: int | None = None,
           project_id: int | None = None, process_id: int | None = None,
-          community_id: int | None = None,
+          community_id: int | None = None, announcement_id: int | None = None,
           batch_size: int = MAX_RECIPIENTS) -> list[Batch[T]]:
     """Write one notice to ``recipients`` as outbox multicast rows.
 
@@ -86,6 +87,8 @@ def write(conn: psycopg.Connection, recipients: Iterable[T], compose: Compose, *
         topic: tag each row in :mod:`pb.sent_messages` with this topic and the group
             (``district``, ``round_id``, ``project_id``, ``process_id``, ``community_id``);
             None = untagged.
+        announcement_id: the staff announcement the rows deliver (its queuing job,
+            :mod:`pb.announcement_queue`, writes its recipients this way).
         batch_size: user ids per row, 1 to :data:`MAX_RECIPIENTS`.
 
     Returns:
@@ -110,7 +113,7 @@ def write(conn: psycopg.Connection, recipients: Iterable[T], compose: Compose, *
             part = people[start:start + batch_size]
             outbox_id = outbox.add(conn, kind="multicast", messages=messages,
                                    recipients=[user_id for user_id, _item in part],
-                                   not_before=not_before)
+                                   not_before=not_before, announcement_id=announcement_id)
             if topic is not None:
                 sent_messages.tag(conn, outbox_id, topic, len(part), district=district,
                                   round_id=round_id, project_id=project_id,

@@ -371,6 +371,7 @@ def simulate(options: Options) -> int:
                  "cpu_s": {k: round(v) for k, v in sorted(run.cpu_s.items())},
                  "fault_events": plan.events}
         charts = _charts(conn, run, intents, plans, stats, plan, kinds)
+        charts["cpu_ideas"] = sorted(idea_cpu.items(), key=lambda kv: -kv[1])
         report.write(run_dir / "report.html", {**figures, **extra}, charts, checks)
         (run_dir / "samples.json").write_text(json.dumps(   # for a closer look afterwards
             {"queues": run.samples, "latencies": stats.latencies, "t0_epoch": time.time()

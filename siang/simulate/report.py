@@ -68,7 +68,8 @@ def _frame(title: str, body: str, top: float) -> str:
 
 def write(path: Path, figures: dict, charts: dict, checks: list) -> None:
     """Write the report: ideas per district, cluster sizes, turnout vs quorum, reply latency
-    over time with faults marked, queue depth over time, pushes vs free replies."""
+    over time with faults marked, queue depth over time, pushes vs free replies, and CPU
+    seconds per process during the idea stage (when measured)."""
     svg = [
         _bars("Ideas per district", charts["ideas_per_district"]),
         _bars("Cluster sizes (clusters of each size)", charts["cluster_sizes"]),
@@ -79,6 +80,9 @@ def write(path: Path, figures: dict, charts: dict, checks: list) -> None:
         _bars("Answers: free replies vs paid pushes; announcement messages",
               charts["answers"]),
     ]
+    if charts.get("cpu_ideas"):
+        svg.append(_bars("CPU seconds per process during the idea stage (the first bottleneck)",
+                         charts["cpu_ideas"]))
     rows = "".join(f"<tr><td>{'✔' if c.ok else '✘'}</td><td>{html.escape(c.name)}</td>"
                    f"<td>{html.escape(c.detail)}</td></tr>" for c in checks)
     path.write_text(
