@@ -23,7 +23,7 @@ from admin.forms import BEDateField, ProjectForm
 from admin.messages import error_text
 from bot import catalog
 from bot import messages as line_messages
-from pb import districts, processes, review
+from pb import districts, processes, project_notices, review
 from pb import projects as project_rows
 from pb.scope import ScopeError
 
@@ -114,7 +114,7 @@ def new():
         try:
             with db() as conn, conn.transaction():
                 project_id, outcome = project_rows.promote(conn, scope, versions, fields)
-                told = project_rows.notify_authors(
+                told = project_notices.notify_authors(
                     conn, project_id, _compose(fields.title, fields.district))
         except review.VersionConflict as exc:
             error = conflict_text(exc)
@@ -247,7 +247,7 @@ def add_cluster(project_id: int):
             project = project_rows.get(conn, scope, project_id)
             outcome = project_rows.add_clusters(conn, scope, project_id, int(version),
                                                 {cluster_id: int(cluster_version)})
-            told = project_rows.notify_authors(
+            told = project_notices.notify_authors(
                 conn, project_id, _compose(project.title, project.district))
     except review.VersionConflict as exc:
         flash(conflict_text(exc), "error")

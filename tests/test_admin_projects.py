@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from pb import audit, processes, projects, review
+from pb import audit, processes, project_notices, projects, review
 from pb.scope import Scope, ScopeError
 from tests.admin_support import (HOME, OTHER, accounts, cluster_of, resident,  # noqa: F401
                                  seed_ideas, signed_in, version_of)
@@ -63,8 +63,8 @@ def test_residents_are_told_once_in_their_language(db, ideas_by_residents):
     scope = Scope.system()
     cluster = ideas_by_residents["cluster"]
     project_id, _ = projects.promote(db, scope, {cluster: 1}, FIELDS)
-    first = projects.notify_authors(db, project_id, _compose)
-    again = projects.notify_authors(db, project_id, _compose)
+    first = project_notices.notify_authors(db, project_id, _compose)
+    again = project_notices.notify_authors(db, project_id, _compose)
     db.commit()
     assert first.residents == 2 and again.residents == 0 and again.outbox_ids == []
     # alice once (2 ideas), bob; not the unfollower: one multicast per language, not a push each
