@@ -227,6 +227,22 @@ def test_echo_round_trip_and_user_transcript(env: Env) -> None:
                                                                  ("bot", "ถนนน้ำท่วม")]
 
 
+def test_a_long_poll_wakes_with_the_whole_answer_and_is_empty_when_none_comes(env: Env) -> None:
+    user = new_user_id()
+    env.sim.follow(user)
+    last = env.sim.messages(user)[-1]["seq"]
+    started = time.monotonic()
+    assert env.sim.messages(user, since=last, wait_s=0.3) == []
+    assert time.monotonic() - started >= 0.25            # it waited, then gave up
+    push = PushMessageRequest(to=user, messages=[TextMessage(text="ข่าวค่ะ"),
+                                                 TextMessage(text="อ่านต่อค่ะ")])
+    later = threading.Timer(0.3, lambda: env.api().push_message(push, _request_timeout=TIMEOUT))
+    later.start()
+    got = env.sim.messages(user, since=last, wait_s=10)
+    later.join()
+    assert [m["message"]["text"] for m in got] == ["ข่าวค่ะ", "อ่านต่อค่ะ"]   # one call, whole
+
+
 def test_postback_sticker_location_and_image_events(env: Env) -> None:
     user = new_user_id()
     env.sim.follow(user)

@@ -48,3 +48,20 @@ def test_small_preset_with_faults_keeps_every_invariant():
     assert figures["rounds"] == 3 and figures["ballots_counted"] > 0
     assert figures["faults_injected"] > 0
     assert figures["pushes_paid"] <= 0.01 * (figures["replies_free"] + figures["pushes_paid"]) + 1
+    extra = json.loads(done.stdout.strip().splitlines()[-2])   # how the figures were measured
+    assert 0 < extra["paced_ideas_per_s"] < extra["sustained_ideas_per_s"] * 1.2
+    assert {"web", "postgres", "linesim", "simulator"} <= set(extra["idea_stage_cpu_s"])
+
+
+def test_approval_sets_reuse_real_voters_sets_within_the_district_and_the_limit():
+    import random
+
+    from siang.simulate import inputs
+
+    instance = inputs.approval_instance()
+    costs = [50_000 * (n + 1) for n in range(8)]
+    pool = inputs.approval_pool(instance, inputs.by_cost_rank(instance, costs), k=3)
+    drawn = inputs.approval_sets(pool, 200, random.Random(1))
+    assert len(drawn) == 200 and all(drawn)
+    assert all(len(s) == len(set(s)) <= 3 and set(s) <= set(range(8)) for s in drawn)
+    assert len({tuple(s) for s in drawn}) > 5          # real voters differ
