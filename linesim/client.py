@@ -105,6 +105,17 @@ class SimClient:
         """Recorded Messaging API calls: ``[{seq, method, path, headers, body, status, response, at}]``."""
         return self._call("GET", "/_sim/calls", params={"since": since})
 
+    def all_calls(self, page: int = 2000) -> list[dict[str, Any]]:
+        """Every recorded call, fetched ``page`` at a time: a city's record (hundreds of
+        thousands of calls, Flex bodies included) is too big for one response in time."""
+        out: list[dict[str, Any]] = []
+        while True:
+            part = self._call("GET", "/_sim/calls",
+                              params={"since": out[-1]["seq"] if out else 0, "limit": page})
+            out.extend(part)
+            if len(part) < page:
+                return out
+
     def reset_calls(self) -> None:
         """Forget recorded calls."""
         self._call("DELETE", "/_sim/calls")

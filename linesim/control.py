@@ -158,8 +158,15 @@ def user_messages(user_id: str) -> Response:
 
 @bp.get("/calls")
 def calls() -> Response:
-    """Every Messaging API call recorded: ``[{seq, method, path, headers, body, status, response, at}]``."""
-    return json_response(platform().calls_since(_since()))
+    """Every Messaging API call recorded: ``[{seq, method, path, headers, body, status, response, at}]``.
+
+    Query: ``since`` (seq); ``limit`` (at most this many, oldest first: page a long record).
+    """
+    try:
+        limit = max(0, int(request.args.get("limit", "0"))) or None
+    except ValueError:
+        limit = None
+    return json_response(platform().calls_since(_since(), limit))
 
 
 @bp.delete("/calls")

@@ -9,6 +9,7 @@ share it. Nothing here does I/O: delivering webhooks lives in
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import itertools
@@ -366,10 +367,12 @@ class Platform:
                 del self.calls[: len(self.calls) - MAX_CALLS]
             return call
 
-    def calls_since(self, since: int = 0) -> list[dict[str, Any]]:
-        """Recorded calls with ``seq > since``, oldest first (copies)."""
+    def calls_since(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded calls with ``seq > since``, oldest first (copies); at most ``limit``."""
         with self.lock:
-            return [copy.deepcopy(c) for c in self.calls if c["seq"] > since]
+            start = bisect.bisect_right(self.calls, since, key=lambda c: c["seq"])
+            part = self.calls[start:start + limit] if limit else self.calls[start:]
+            return [copy.deepcopy(c) for c in part]
 
     def reset_calls(self) -> None:
         """Forget recorded calls; users, transcripts and tokens stay."""

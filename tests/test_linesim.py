@@ -527,6 +527,7 @@ def test_calls_are_recorded_and_reset(env: Env) -> None:
     key = str(uuid.uuid4())
     env.post("/v2/bot/message/push", {"to": new_user_id(), "messages": [{"type": "text", "text": "x"}]},
              **{"X-Line-Retry-Key": key})
+    assert env.sim.all_calls(page=1) == env.sim.calls()      # paged, the same record
     [call] = env.sim.calls()
     assert call["method"] == "POST" and call["path"] == "/v2/bot/message/push" and call["status"] == 200
     assert call["headers"]["x-line-retry-key"] == key and call["headers"]["auth_ok"] is True
