@@ -112,13 +112,24 @@ class Harness:
     @staticmethod
     def rss_mb(proc: subprocess.Popen) -> float:
         """Resident memory of a started process and its children, in MB (0 if it exited)."""
+        return Harness.usage(proc.pid)[0]
+
+    @staticmethod
+    def usage(pid: int) -> tuple[float, float]:
+        """Resident memory (MB) and CPU seconds (user + system, with reaped children's) of a
+        process and its children; (0, 0) if it exited."""
         import psutil
 
         try:
-            parent = psutil.Process(proc.pid)
-            return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+            parent = psutil.Process(pid)
+            rss = cpu = 0.0
+            for p in [parent, *parent.children(recursive=True)]:
+                times = p.cpu_times()
+                rss += p.memory_info().rss / 2**20
+                cpu += times.user + times.system + times.children_user + times.children_system
+            return rss, cpu
         except psutil.NoSuchProcess:
-            return 0.0
+            return 0.0, 0.0
 
     @staticmethod
     def wait_http(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 60) -> None:

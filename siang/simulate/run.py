@@ -32,23 +32,6 @@ REPO = Path(__file__).resolve().parents[2]
 ADMIN_USER = "simadmin"
 
 
-def _usage(pid: int) -> tuple[float, float]:
-    """Resident memory (MB) and CPU seconds (user + system, with reaped children's) of a
-    process and its children; (0, 0) if it exited."""
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        rss = cpu = 0.0
-        for p in [parent, *parent.children(recursive=True)]:
-            times = p.cpu_times()
-            rss += p.memory_info().rss / 2**20
-            cpu += times.user + times.system + times.children_user + times.children_system
-        return rss, cpu
-    except psutil.NoSuchProcess:
-        return 0.0, 0.0
-
-
 class Run:
     """One simulation's servers and processes, stopped by :meth:`close`.
 
@@ -190,12 +173,12 @@ class Run:
                 procs = dict(self.procs)
             for name, proc in procs.items():
                 key = "worker" if name.startswith("worker") else name
-                rss, cpu = _usage(proc.pid)
+                rss, cpu = Harness.usage(proc.pid)
                 self.peak_rss_mb[key] = max(self.peak_rss_mb.get(key, 0.0), rss)
                 if cpu:
                     self.cpu_s[name] = cpu
             for name, pid in self._server_pids().items():
-                rss, cpu = _usage(pid)
+                rss, cpu = Harness.usage(pid)
                 if cpu:
                     self.cpu_s[name] = cpu
                     self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss)
