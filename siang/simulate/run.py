@@ -85,6 +85,7 @@ class Run:
         self.emulator = None
         self.peak_rss_mb: dict[str, float] = {}
         self.cpu_s: dict[str, float] = {}     # CPU seconds per process (name: its tree)
+        self._cpu_seen: dict[str, tuple[int, float, float]] = {}   # name -> (pid, cpu, before it)
         self.samples: list[dict] = []         # {t, queues: {name: depth}}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -175,13 +176,12 @@ class Run:
                 key = "worker" if name.startswith("worker") else name
                 rss, cpu = Harness.usage(proc.pid)
                 self.peak_rss_mb[key] = max(self.peak_rss_mb.get(key, 0.0), rss)
-                if cpu:
-                    self.cpu_s[name] = cpu
+                self._count_cpu(name, proc.pid, cpu)
             for name, pid in self._server_pids().items():
                 rss, cpu = Harness.usage(pid)
                 if cpu:
-                    self.cpu_s[name] = cpu
                     self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss)
+                self._count_cpu(name, pid, cpu)
             self.cpu_s["simulator"] = sum(os.times()[:2])
             try:
                 queues = {kind: int(conn.llen(f"rq:queue:{name}"))
@@ -190,6 +190,17 @@ class Run:
                 queues = {}
             self.samples.append({"t": time.monotonic() - self.t0, "queues": queues,
                                  "cpu": dict(self.cpu_s)})
+
+    def _count_cpu(self, name: str, pid: int, cpu: float) -> None:
+        """Add up CPU seconds per name across restarts (a killed worker, a restarted
+        PostgreSQL): a new pid starts from what the old ones had used."""
+        if not cpu:
+            return
+        old_pid, old_cpu, before = self._cpu_seen.get(name, (pid, 0.0, 0.0))
+        if old_pid != pid:
+            before += old_cpu
+        self._cpu_seen[name] = (pid, cpu, before)
+        self.cpu_s[name] = before + cpu
 
     def _server_pids(self) -> dict[str, int]:
         """The embedded PostgreSQL's postmaster and Redis server pids (none for external ones)."""
