@@ -109,6 +109,7 @@ class LineClient:
 
     def __init__(self, settings: Settings):
         self._timeout = settings.line_timeout_s
+        self._loading_timeout = min(settings.line_loading_timeout_s, settings.line_timeout_s)
         self._token = settings.channel_access_token
         self._data_host = settings.line_data_api_base.rstrip("/")
         config = Configuration(host=settings.line_api_base,
@@ -124,9 +125,10 @@ class LineClient:
         self._api_client.close()
         self._data_client.close()
 
-    def _call(self, method, request, **kwargs: Any) -> LineOutcome:
+    def _call(self, method, request, timeout_s: float | None = None,
+              **kwargs: Any) -> LineOutcome:
         try:
-            response = method(request, _request_timeout=self._timeout, **kwargs)
+            response = method(request, _request_timeout=timeout_s or self._timeout, **kwargs)
         except ApiException as exc:
             return _outcome_of(exc)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -157,9 +159,16 @@ class LineClient:
         return self._call(self.api.broadcast_with_http_info, request, x_line_retry_key=retry_key)
 
     def show_loading(self, user_id: str, seconds: int = 5) -> LineOutcome:
-        """LINE's loading animation in a one-to-one chat (5–60 s, steps of 5)."""
+        """LINE's loading animation in a one-to-one chat (5–60 s, steps of 5).
+
+        The call has its own short timeout (``Settings.line_loading_timeout_s``,
+        1 s): the resident's reply waits on it, and a slow LINE must not hold a
+        reply for the full call timeout for a courtesy. A timeout comes back as
+        status 0, like any other.
+        """
         request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
-        return self._call(self.api.show_loading_animation_with_http_info, request)
+        return self._call(self.api.show_loading_animation_with_http_info, request,
+                          timeout_s=self._loading_timeout)
 
     def message_content(self, message_id: str, max_bytes: int) -> MessageContent:
         """Fetch what a user sent (``GET /v2/bot/message/{id}/content`` on the data host).

@@ -45,6 +45,9 @@ class Settings:
         embedder: ``"e5"`` (multilingual-E5-small) or ``"fake"`` (tests).
         webhook_max_bytes: request body limit of ``POST /callback``, bytes.
         line_timeout_s: timeout of every Messaging API call, seconds.
+        line_loading_timeout_s: timeout of the loading-animation call, seconds
+            (``SIANG_LINE_LOADING_TIMEOUT_MS``). Shorter: the idea's reply waits
+            on it, and the animation is only a courtesy.
         sweep_after_s: a webhook event not processed after this many seconds
             is re-enqueued by the sweeper.
         public_base_url: where residents can open Siang's public pages.
@@ -67,6 +70,7 @@ class Settings:
     embedder: str = "e5"
     webhook_max_bytes: int = 1_000_000
     line_timeout_s: float = 5.0
+    line_loading_timeout_s: float = 1.0
     sweep_after_s: int = 30
     public_base_url: str = "http://127.0.0.1:5000"
     erasure_key: str = ""
@@ -115,6 +119,7 @@ class Settings:
             embedder=embedder,
             webhook_max_bytes=_int(env, "SIANG_WEBHOOK_MAX_BYTES", default["webhook_max_bytes"]),
             line_timeout_s=float(_int(env, "SIANG_LINE_TIMEOUT_MS", 5000)) / 1000,
+            line_loading_timeout_s=float(_int(env, "SIANG_LINE_LOADING_TIMEOUT_MS", 1000)) / 1000,
             sweep_after_s=_int(env, "SIANG_SWEEP_AFTER_S", default["sweep_after_s"]),
             public_base_url=env.get("SIANG_PUBLIC_URL", default["public_base_url"]).rstrip("/"),
             erasure_key=env.get("SIANG_ERASURE_KEY", ""),
@@ -140,6 +145,7 @@ class Settings:
             "SIANG_EMBEDDER": self.embedder,
             "SIANG_WEBHOOK_MAX_BYTES": str(self.webhook_max_bytes),
             "SIANG_LINE_TIMEOUT_MS": str(int(self.line_timeout_s * 1000)),
+            "SIANG_LINE_LOADING_TIMEOUT_MS": str(int(self.line_loading_timeout_s * 1000)),
             "SIANG_SWEEP_AFTER_S": str(self.sweep_after_s),
             "SIANG_PUBLIC_URL": self.public_base_url,
             "SIANG_ERASURE_KEY": self.erasure_key,

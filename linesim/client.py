@@ -105,13 +105,14 @@ class SimClient:
         """Recorded Messaging API calls: ``[{seq, method, path, headers, body, status, response, at}]``."""
         return self._call("GET", "/_sim/calls", params={"since": since})
 
-    def all_calls(self, page: int = 2000) -> list[dict[str, Any]]:
-        """Every recorded call, fetched ``page`` at a time: a city's record (hundreds of
-        thousands of calls, Flex bodies included) is too big for one response in time."""
+    def all_calls(self, since: int = 0, page: int = 2000) -> list[dict[str, Any]]:
+        """Every recorded call after seq ``since``, fetched ``page`` at a time: a city's
+        record (hundreds of thousands of calls, Flex bodies included) is too big for one
+        response in time."""
         out: list[dict[str, Any]] = []
         while True:
             part = self._call("GET", "/_sim/calls",
-                              params={"since": out[-1]["seq"] if out else 0, "limit": page})
+                              params={"since": out[-1]["seq"] if out else since, "limit": page})
             out.extend(part)
             if len(part) < page:
                 return out

@@ -824,3 +824,24 @@ def test_rich_menu_image_size_is_read_from_png_and_jpeg() -> None:
             + b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 1686, 2500) + b"\x03" + b"\x00" * 9)
     assert image_size(jpeg, "image/jpeg") == (2500, 1686)
     assert image_size(b"not an image", "image/png") is None
+
+
+def test_the_simulation_keeps_calls_the_emulator_has_let_go(stack, sim, monkeypatch):
+    """The emulator keeps its last MAX_CALLS calls; ``siang simulate`` copies the record as
+    it grows, so its invariants see every call. Found by the city run: 12,009 of 166,906
+    replies fell off the record, and "every event answered once" failed on answered events."""
+    import threading
+
+    from linesim import state
+    from siang.simulate.run import Run
+
+    monkeypatch.setattr(state, "MAX_CALLS", 10)
+    platform = stack["sim_app"].extensions["linesim"]["platform"]
+    run = Run.__new__(Run)                       # only the call record's part of a run
+    run.emulator, run._calls, run._calls_lock = sim, [], threading.Lock()
+    for n in range(30):
+        platform.record_call({"path": "/v2/bot/message/reply", "n": n})
+        if n % 10 == 9:
+            run.calls()                          # the sampler's copy, between fills
+    assert len(sim.all_calls()) < 30             # the emulator let the first ones go
+    assert [c["n"] for c in run.calls()] == list(range(30))

@@ -109,7 +109,8 @@ def test_a_worker_killed_with_sigkill_mid_job_the_reply_comes_once(stack, chat, 
     from linesim.state import Fault
 
     nok = chat.onboarded("บางรัก")
-    env = {**os.environ, **stack["settings"].as_env(), "SIANG_EMBEDDER": "fake"}
+    env = {**os.environ, **stack["settings"].as_env(), "SIANG_EMBEDDER": "fake",
+           "SIANG_LINE_LOADING_TIMEOUT_MS": "10000"}    # still in the slow call when killed
     workers = [subprocess.Popen([sys.executable, "-m", "siang.cli", "worker", "--queue",
                                  "conversation"], env=env, stdout=subprocess.DEVNULL)
                for _ in range(2)]

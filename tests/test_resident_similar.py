@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,25 @@ def test_similar_idea_found_and_supported_instead_of_a_duplicate(chat, sim, db):
     assert count(db, "ideas") == 1
     assert db.execute("SELECT resident_id, idea_id FROM supports").fetchall() == [(2, 1)]
     assert db.execute("SELECT state FROM residents WHERE id = 2").fetchone()[0] == {}
+
+
+def test_a_slow_loading_animation_does_not_hold_the_ideas_reply(chat, sim, settings):
+    """The loading animation is a courtesy: when LINE answers it slowly, the worker stops
+    waiting after ``line_loading_timeout_s`` (1 s), not the 5 s of other calls, and replies.
+    Found by ``siang simulate --faults``: 0.5 % slow answers held idea replies for 5 s."""
+    assert settings.line_loading_timeout_s < 4.0 <= settings.line_timeout_s
+    somchai = chat.onboarded("บางรัก")
+    sim.reset_calls()
+    sim.set_faults([{"path_prefix": "/v2/bot/chat/loading", "status": None, "delay_s": 4.0}])
+    somchai.say(LIGHTS_30)
+    assert "เป็นไอเดียใหม่ในเขตของคุณค่ะ" in somchai.said_last
+    # The reply is with the resident while LINE still works on the animation call.
+    paths = [c["path"] for c in sim.calls()]
+    assert "/v2/bot/message/reply" in paths and "/v2/bot/chat/loading/start" not in paths
+    deadline = time.monotonic() + 10
+    while "/v2/bot/chat/loading/start" not in [c["path"] for c in sim.calls()]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 def test_no_similar_idea_stores_directly(chat, db):

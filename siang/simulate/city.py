@@ -324,7 +324,7 @@ def simulate(options: Options) -> int:
         time.sleep(2.0)
 
         # --- invariants, figures, report --------------------------------------------------
-        calls = run.emulator.all_calls()
+        calls = run.calls()
         checks = [invariants.ideas_once(conn, intents), invariants.supports_once(conn, intents),
                   invariants.ballots_once(conn, intents, plans),
                   invariants.tallies_equal(conn, plans, exported),

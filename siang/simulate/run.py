@@ -30,6 +30,7 @@ from siang.up import PROCFILE, child_env, local_settings, read_procfile
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_USER = "simadmin"
+CALLS_EVERY_S = 30              # the sampler copies the emulator's new calls this often
 
 
 class Run:
@@ -87,6 +88,8 @@ class Run:
         self.cpu_s: dict[str, float] = {}     # CPU seconds per process (name: its tree)
         self._cpu_seen: dict[str, tuple[int, float, float]] = {}   # name -> (pid, cpu, before it)
         self.samples: list[dict] = []         # {t, queues: {name: depth}}
+        self._calls: list[dict] = []          # the emulator's call record, copied as it grows
+        self._calls_lock = threading.Lock()
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -190,6 +193,23 @@ class Run:
                 queues = {}
             self.samples.append({"t": time.monotonic() - self.t0, "queues": queues,
                                  "cpu": dict(self.cpu_s)})
+            if len(self.samples) % CALLS_EVERY_S == 0:
+                try:
+                    self.calls()
+                except Exception:  # noqa: BLE001 - the next tick or the final read tries again
+                    pass
+
+    def calls(self) -> list[dict]:
+        """The emulator's whole call record since the run began.
+
+        The emulator keeps only its last ``linesim.state.MAX_CALLS`` calls (a city run
+        makes more: 167,000 replies, 50,000 loading animations, pushes), so the sampler
+        copies new calls every ``CALLS_EVERY_S`` seconds and this reads the rest.
+        """
+        with self._calls_lock:
+            since = self._calls[-1]["seq"] if self._calls else 0
+            self._calls.extend(self.emulator.all_calls(since=since))
+            return list(self._calls)
 
     def _count_cpu(self, name: str, pid: int, cpu: float) -> None:
         """Add up CPU seconds per name across restarts (a killed worker, a restarted
