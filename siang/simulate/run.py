@@ -193,11 +193,16 @@ class Run:
                 queues = {}
             self.samples.append({"t": time.monotonic() - self.t0, "queues": queues,
                                  "cpu": dict(self.cpu_s)})
-            if len(self.samples) % CALLS_EVERY_S == 0:
+            if len(self.samples) % CALLS_EVERY_S == 0:   # one sample a second
                 try:
-                    self.calls()
+                    self._copy_new_calls()
                 except Exception:  # noqa: BLE001 - the next tick or the final read tries again
                     pass
+
+    def _copy_new_calls(self) -> None:
+        with self._calls_lock:
+            since = self._calls[-1]["seq"] if self._calls else 0
+            self._calls.extend(self.emulator.all_calls(since=since))
 
     def calls(self) -> list[dict]:
         """The emulator's whole call record since the run began.
@@ -206,9 +211,8 @@ class Run:
         makes more: 167,000 replies, 50,000 loading animations, pushes), so the sampler
         copies new calls every ``CALLS_EVERY_S`` seconds and this reads the rest.
         """
+        self._copy_new_calls()
         with self._calls_lock:
-            since = self._calls[-1]["seq"] if self._calls else 0
-            self._calls.extend(self.emulator.all_calls(since=since))
             return list(self._calls)
 
     def _count_cpu(self, name: str, pid: int, cpu: float) -> None:
